@@ -1,0 +1,82 @@
+/*
+ * config.h - every setting of both daemons, read once at start.
+ *
+ * Settings come from the environment, then from an optional .env file in the
+ * working directory (which never overrides the environment), then from the
+ * defaults in the table in config.c. A missing or malformed setting is one
+ * clear line of error and the process does not start.
+ */
+#ifndef WF_CONFIG_H
+#define WF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct {
+	/* database */
+	char *database_url;
+	char *db_host;
+	int db_port;
+	char db_port_text[8]; /* derived: db_port as text for libpq */
+	char *db_user;
+	char *db_password;
+	char *db_name;
+
+	/* coordinator */
+	int port;
+	char *api_token;
+	int batch_interval_ms;
+	int sweep_interval_ms;
+	int http_max_body;
+	char *web_dir;
+
+	/* worker pool */
+	int worker_processes;
+	char *worker_host;
+	int worker_poll_ms;
+	int worker_batch;
+	int worker_grace_s;
+	int worker_dead_after_s;
+	int step_lease_s;
+
+	/* engine */
+	double delay_scale;
+
+	/* messaging */
+	char *email_mode;
+	char *smtp_host;
+	int smtp_port;
+	char *smtp_user;
+	char *smtp_pass;
+	char *smtp_tls;
+	int smtp_timeout_ms;
+	char *from_email;
+	char *sms_mode;
+	char *sms_api_url;
+	char *sms_api_token;
+	char *webhook_secret;
+	int webhook_timeout_ms;
+	char *templates_dir;
+
+	/* logging */
+	char *log_level;
+	char *log_format;
+} wf_config_t;
+
+/*
+ * Loads every setting. env_file may be NULL (no file) or a path that need not
+ * exist. On error returns -1 with a one-line message in err; the config is
+ * then freed. The strings in cfg are owned by cfg: free with config_free().
+ */
+int config_load(wf_config_t *cfg, const char *env_file, char *err, size_t errlen);
+void config_free(wf_config_t *cfg);
+
+/* Prints every setting as "NAME=default" with its description, env.example style. */
+void config_print_example(FILE *out);
+
+/* The connection settings as libpq keyword/value arrays (NULL-terminated; the strings belong to cfg). */
+void config_db_params(const wf_config_t *cfg, const char *application_name,
+		      const char **keys, const char **values, size_t max);
+
+#endif

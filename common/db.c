@@ -1,0 +1,273 @@
+/*
+ * db.c - libpq connection handling shared by the coordinator and workers.
+ */
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define DB_PARAMS_MAX 12
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct db {
+	const wf_config_t *cfg;
+	char *application_name;
+	PGconn *conn;
+	const db_statement_t **stmt_sets;
+	int *stmt_counts;
+	int nsets;
+	bool reported_down; /* log "connection lost" once per outage */
+};
+
+db_t *db_new(const wf_config_t *cfg, const char *application_name)
+{
+	db_t *db = calloc(1, sizeof(*db));
+
+	if (db == NULL)
+		return NULL;
+	db->cfg = cfg;
+	db->application_name = strdup(application_name ? application_name : "wf-engine");
+	return db;
+}
+
+void db_free(db_t *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->application_name);
+	free(db->stmt_sets);
+	free(db->stmt_counts);
+	free(db);
+}
+
+PGconn *db_conn(db_t *db)
+{
+	return db->conn;
+}
+
+bool db_connected(db_t *db)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+static int prepare_set(db_t *db, const db_statement_t *stmts, int count)
+{
+	for (int i = 0; i < count; i++) {
+		PGresult *res = PQprepare(db->conn, stmts[i].name, stmts[i].sql, 0, NULL);
+		char msg[256];
+
+		if (!db_ok(res)) {
+			log_error("could not prepare \"%s\": %s", stmts[i].name,
+				  db_error_message(res, msg, sizeof(msg)));
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+static int prepare_all(db_t *db)
+{
+	for (int s = 0; s < db->nsets; s++)
+		if (prepare_set(db, db->stmt_sets[s], db->stmt_counts[s]) < 0)
+			return -1;
+	return 0;
+}
+
+int db_connect(db_t *db)
+{
+	const char *keys[DB_PARAMS_MAX];
+	const char *values[DB_PARAMS_MAX];
+
+	if (db->conn) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	config_db_params(db->cfg, db->application_name, keys, values, DB_PARAMS_MAX);
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		if (!db->reported_down) {
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "%s",
+				 db->conn ? PQerrorMessage(db->conn) : "out of memory");
+			msg[strcspn(msg, "\n")] = '\0';
+			log_warn("could not connect to the database: %s", msg);
+			db->reported_down = true;
+		}
+		return -1;
+	}
+	if (prepare_all(db) < 0) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return -1;
+	}
+	if (db->reported_down)
+		log_info("connected to the database");
+	db->reported_down = false;
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int db_connect_retry(db_t *db, volatile sig_atomic_t *stop)
+{
+	long backoff = BACKOFF_MIN_MS;
+
+	for (;;) {
+		if (stop && *stop)
+			return -1;
+		if (db_connect(db) == 0)
+			return 0;
+		/* Jitter spreads the reconnects of a whole fleet after a restart. */
+		sleep_ms(backoff / 2 + rand() % (backoff / 2 + 1));
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+}
+
+int db_ensure(db_t *db, volatile sig_atomic_t *stop)
+{
+	if (db_connected(db))
+		return 0;
+	if (!db->reported_down && db->conn != NULL) {
+		log_warn("database connection lost; reconnecting");
+		db->reported_down = true;
+	}
+	return db_connect_retry(db, stop);
+}
+
+int db_register(db_t *db, const db_statement_t *stmts, int count)
+{
+	const db_statement_t **sets = realloc(db->stmt_sets, (db->nsets + 1) * sizeof(*sets));
+	int *counts;
+
+	if (sets == NULL)
+		return -1;
+	db->stmt_sets = sets;
+	counts = realloc(db->stmt_counts, (db->nsets + 1) * sizeof(*counts));
+	if (counts == NULL)
+		return -1;
+	db->stmt_counts = counts;
+	db->stmt_sets[db->nsets] = stmts;
+	db->stmt_counts[db->nsets] = count;
+	db->nsets++;
+	return db_connected(db) ? prepare_set(db, stmts, count) : 0;
+}
+
+static PGresult *null_result(db_t *db)
+{
+	/* libpq returns NULL only without memory or a connection; make it a result. */
+	return PQmakeEmptyPGresult(db->conn, PGRES_FATAL_ERROR);
+}
+
+PGresult *db_run(db_t *db, const char *name, int nparams, const char *const *params)
+{
+	PGresult *res;
+
+	if (db->conn == NULL)
+		return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	return res ? res : null_result(db);
+}
+
+PGresult *db_query(db_t *db, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res;
+
+	if (db->conn == NULL)
+		return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+	res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	return res ? res : null_result(db);
+}
+
+int db_command(db_t *db, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = db_query(db, sql, nparams, params);
+	int rc = 0;
+
+	if (!db_ok(res)) {
+		char msg[512];
+
+		log_warn("query failed: %s", db_error_message(res, msg, sizeof(msg)));
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+bool db_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return res != NULL && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
+}
+
+const char *db_sqlstate(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state ? state : "";
+}
+
+const char *db_error_message(const PGresult *res, char *buf, size_t size)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (primary == NULL)
+		primary = res ? PQresultErrorMessage(res) : "no result";
+	if (primary == NULL || *primary == '\0')
+		primary = "connection lost";
+	snprintf(buf, size, "%s", primary);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+bool db_transient(db_t *db, const PGresult *res)
+{
+	const char *state = db_sqlstate(res);
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return true;
+	if (*state == '\0')
+		return PQresultStatus(res) == PGRES_FATAL_ERROR;
+	return strncmp(state, "08", 2) == 0 ||	/* connection exception */
+	       strcmp(state, "40001") == 0 ||	/* serialization_failure */
+	       strcmp(state, "40P01") == 0 ||	/* deadlock_detected */
+	       strcmp(state, "55P03") == 0 ||	/* lock_not_available */
+	       strcmp(state, "53300") == 0 ||	/* too_many_connections */
+	       strcmp(state, "57P01") == 0 ||	/* admin_shutdown */
+	       strcmp(state, "57P02") == 0 ||	/* crash_shutdown */
+	       strcmp(state, "57P03") == 0;	/* cannot_connect_now */
+}
+
+int db_begin(db_t *db)
+{
+	return db_command(db, "BEGIN", 0, NULL);
+}
+
+int db_commit(db_t *db)
+{
+	return db_command(db, "COMMIT", 0, NULL);
+}
+
+void db_rollback(db_t *db)
+{
+	PGresult *res;
+
+	if (!db_connected(db))
+		return;
+	res = db_query(db, "ROLLBACK", 0, NULL);
+	PQclear(res);
+}

@@ -1,0 +1,73 @@
+/*
+ * main.c - wf-coordinator: subcommand dispatch.
+ *
+ * With no argument the coordinator migrates and runs; otherwise the first
+ * argument names a command (see usage()). Settings are loaded once, here.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config.h"
+#include "log.h"
+
+typedef struct {
+	const char *name;
+	command_fn fn;
+	bool needs_config; /* false: runs even when the settings are broken */
+	const char *help;
+} command_t;
+
+static const command_t commands[] = {
+	{ "run", cmd_run, true, "migrate, then run the coordinator (the default)" },
+	{ "migrate", cmd_migrate, true, "apply the migrations in sql/ and exit" },
+	{ "settings", cmd_settings, false, "print every setting with its default (env.example)" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: wf-coordinator [command] [arguments]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	const command_t *cmd = &commands[0];
+	wf_config_t cfg;
+	char err[512];
+	int level, format, rc;
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		cmd = NULL;
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (strcmp(argv[1], commands[i].name) == 0)
+				cmd = &commands[i];
+		if (cmd == NULL) {
+			fprintf(stderr, "wf-coordinator: unknown command \"%s\"\n", argv[1]);
+			usage(stderr);
+			return 2;
+		}
+		argc--;
+		argv++;
+	}
+	if (config_load(&cfg, ".env", err, sizeof(err)) < 0) {
+		if (cmd->needs_config) {
+			fprintf(stderr, "wf-coordinator: %s\n", err);
+			return 2;
+		}
+		memset(&cfg, 0, sizeof(cfg));
+	}
+	level = cfg.log_level ? log_level_parse(cfg.log_level) : LOG_INFO;
+	format = cfg.log_format ? log_format_parse(cfg.log_format, STDERR_FILENO) : LOG_FORMAT_TEXT;
+	log_setup("coordinator", (log_level_t)level, (log_format_t)format);
+	rc = cmd->fn(&cfg, argc, argv);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,85 @@
+-- 003_state_machine: execution states, the one table of legal transitions,
+-- and the history row every transition writes.
+--
+-- The table is enforced by a trigger, so a transition is legal or refused
+-- whoever makes it: a worker, the API, or an operator in psql.
+
+CREATE TABLE workflow_status_transitions (
+    from_status text NOT NULL,
+    to_status   text NOT NULL,
+    PRIMARY KEY (from_status, to_status)
+);
+
+INSERT INTO workflow_status_transitions (from_status, to_status) VALUES
+    -- the normal path: idle -> running -> stepCompleted -> running ... -> completed
+    ('idle', 'running'),
+    ('running', 'stepCompleted'),
+    ('stepCompleted', 'running'),
+    ('stepCompleted', 'completed'),
+    -- delays: the delay node's step parks the execution until its resume step
+    ('running', 'delayed'),
+    ('delayed', 'running'),
+    -- failures: retry with backoff, or fail after the last attempt
+    ('running', 'stepFailed'),
+    ('stepFailed', 'retrying'),
+    ('stepFailed', 'failed'),
+    ('retrying', 'running'),
+    -- replay of a dead-lettered step
+    ('failed', 'retrying'),
+    -- pause takes effect before the next step; resume returns to where it was
+    ('idle', 'paused'),
+    ('running', 'paused'),
+    ('stepCompleted', 'paused'),
+    ('retrying', 'paused'),
+    ('delayed', 'paused'),
+    ('paused', 'idle'),
+    ('paused', 'running'),
+    ('paused', 'stepCompleted'),
+    ('paused', 'retrying'),
+    ('paused', 'delayed'),
+    -- the step in flight when the pause came was the last one
+    ('paused', 'completed'),
+    ('paused', 'failed'),
+    -- cancel (and stop) from every state that has work left
+    ('idle', 'cancelled'),
+    ('running', 'cancelled'),
+    ('stepCompleted', 'cancelled'),
+    ('stepFailed', 'cancelled'),
+    ('retrying', 'cancelled'),
+    ('delayed', 'cancelled'),
+    ('paused', 'cancelled');
+
+CREATE FUNCTION wf_execution_transition() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    IF NEW.status IS DISTINCT FROM OLD.status THEN
+        IF NOT EXISTS (SELECT 1 FROM workflow_status_transitions
+                       WHERE from_status = OLD.status AND to_status = NEW.status) THEN
+            RAISE EXCEPTION 'illegal transition of execution %: % -> %', OLD.id, OLD.status, NEW.status
+                USING ERRCODE = 'WF409';
+        END IF;
+        IF NEW.status IN ('completed', 'failed', 'cancelled') THEN
+            NEW.completed_at := now();
+        ELSIF OLD.status IN ('completed', 'failed', 'cancelled') THEN
+            NEW.completed_at := NULL;
+        END IF;
+        INSERT INTO workflow_execution_history
+            (execution_id, node_id, from_status, to_status, attempt, result, error)
+        VALUES (NEW.id, NEW.current_node, OLD.status, NEW.status, NEW.attempt,
+                NEW.last_result, NEW.last_error);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER workflow_executions_transition BEFORE UPDATE ON workflow_executions
+    FOR EACH ROW EXECUTE FUNCTION wf_execution_transition();
+
+CREATE FUNCTION wf_execution_created() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, result)
+    VALUES (NEW.id, NEW.current_node, NULL, NEW.status, 0, NEW.last_result);
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER workflow_executions_created AFTER INSERT ON workflow_executions
+    FOR EACH ROW EXECUTE FUNCTION wf_execution_created();
