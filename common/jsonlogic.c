@@ -966,19 +966,23 @@ static int var_lookup(ctx_t *c, const val_t *data, const val_t *key, const val_t
 /* The operator table and evaluation                                   */
 
 typedef int (*lazy_fn)(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		       val_t *out);
-typedef int (*eager_fn)(ctx_t *c, val_t *argv, int argc, const val_t *data, int depth, val_t *out);
+		       int how, val_t *out);
+typedef int (*eager_fn)(ctx_t *c, val_t *argv, int argc, const val_t *data, int depth, int how,
+			val_t *out);
 
 /*
  * An operator: its argument count (max -1: any) and either a lazy function,
  * which gets the argument rules and evaluates what it needs (if, and, map),
- * or an eager one, which gets the evaluated arguments.
+ * or an eager one, which gets the evaluated arguments. Operators that differ
+ * in one detail (== and !=, all and none) share a function; "how" tells it
+ * which one it is.
  */
 typedef struct {
 	const char *name;
 	int min, max;
 	lazy_fn lazy;
 	eager_fn eager;
+	int how;
 } op_t;
 
 static const op_t *find_op(const char *name);
@@ -1058,7 +1062,7 @@ static int apply_op(ctx_t *c, const char *name, const cJSON *args, const val_t *
 		goto out;
 	}
 	if (op->lazy) {
-		rc = op->lazy(c, argv, argc, data, depth, out);
+		rc = op->lazy(c, argv, argc, data, depth, op->how, out);
 		goto out;
 	}
 	vals = argc <= 8 ? small_vals : xmalloc((size_t)argc * sizeof(val_t));
@@ -1066,7 +1070,7 @@ static int apply_op(ctx_t *c, const char *name, const cJSON *args, const val_t *
 		if ((rc = eval(c, argv[done], data, depth + 1, &vals[done])) < 0)
 			break;
 	if (rc == 0)
-		rc = op->eager(c, vals, argc, data, depth, out);
+		rc = op->eager(c, vals, argc, data, depth, op->how, out);
 	for (int i = 0; i < done; i++)
 		val_release(&vals[i]);
 	if (vals != small_vals)
@@ -1147,7 +1151,7 @@ static int eval_value(ctx_t *c, const val_t *v, const val_t *data, int depth, va
 /* Logic and control                                                   */
 
 static int op_if(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		 val_t *out)
+		 int how, val_t *out)
 {
 	int i;
 
@@ -1169,39 +1173,30 @@ static int op_if(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data
 	return 0;
 }
 
-/* "and" returns the first falsy value or the last; "or" the first truthy value or the last. */
-static int and_or(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		  val_t *out, bool stop_when)
+/*
+ * "and" (how 0) returns the first falsy value or the last; "or" (how 1) the
+ * first truthy value or the last.
+ */
+static int op_and_or(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
+		     int how, val_t *out)
 {
 	for (int i = 0; i < argc; i++) {
 		if (eval(c, argv[i], data, depth + 1, out) < 0)
 			return c->code;
-		if (truthy(out) == stop_when || i == argc - 1)
+		if (truthy(out) == (how != 0) || i == argc - 1)
 			return 0;
 		val_release(out);
 	}
 	return 0;
 }
 
-static int op_and(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		  val_t *out)
-{
-	return and_or(c, argv, argc, data, depth, out, false);
-}
-
-static int op_or(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		 val_t *out)
-{
-	return and_or(c, argv, argc, data, depth, out, true);
-}
-
-static int op_not(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_not(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	*out = bool_val(!truthy(&a[0]));
 	return 0;
 }
 
-static int op_notnot(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_notnot(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	*out = bool_val(truthy(&a[0]));
 	return 0;
@@ -1210,43 +1205,18 @@ static int op_notnot(ctx_t *c, val_t *a, int n, const val_t *data, int depth, va
 /* ------------------------------------------------------------------ */
 /* Comparison                                                          */
 
-static int op_eq(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+#define EQ_STRICT 1
+#define EQ_NEGATE 2
+
+/* ==, !=, === and !==, by the EQ_ bits in how. */
+static int op_equality(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how,
+		       val_t *out)
 {
 	bool r = false;
 
-	if (loose_equal(c, &a[0], &a[1], &r) < 0)
+	if ((how & EQ_STRICT ? strict_equal(c, &a[0], &a[1], &r) : loose_equal(c, &a[0], &a[1], &r)) < 0)
 		return c->code;
-	*out = bool_val(r);
-	return 0;
-}
-
-static int op_ne(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	bool r = false;
-
-	if (loose_equal(c, &a[0], &a[1], &r) < 0)
-		return c->code;
-	*out = bool_val(!r);
-	return 0;
-}
-
-static int op_strict_eq(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	bool r = false;
-
-	if (strict_equal(c, &a[0], &a[1], &r) < 0)
-		return c->code;
-	*out = bool_val(r);
-	return 0;
-}
-
-static int op_strict_ne(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	bool r = false;
-
-	if (strict_equal(c, &a[0], &a[1], &r) < 0)
-		return c->code;
-	*out = bool_val(!r);
+	*out = bool_val(r != ((how & EQ_NEGATE) != 0));
 	return 0;
 }
 
@@ -1270,45 +1240,26 @@ static int compare(ctx_t *c, const val_t *x, const val_t *y, bool or_equal, bool
 	return 0;
 }
 
-/* "<" and "<=", with the "between" form a < b < c when there are three arguments. */
-static int less(ctx_t *c, val_t *a, int n, val_t *out, bool or_equal)
+#define ORDER_OR_EQUAL 1
+#define ORDER_GREATER 2
+
+/*
+ * <, <=, > and >=, by the ORDER_ bits in how; < and <= take a third
+ * argument for the "between" form a < b < c.
+ */
+static int op_order(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
-	bool r = false;
+	bool or_equal = how & ORDER_OR_EQUAL, r = false;
 
-	if (compare(c, &a[0], &a[1], or_equal, &r) < 0)
-		return c->code;
-	if (r && n == 3 && compare(c, &a[1], &a[2], or_equal, &r) < 0)
-		return c->code;
-	*out = bool_val(r);
-	return 0;
-}
-
-static int op_lt(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	return less(c, a, n, out, false);
-}
-
-static int op_le(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	return less(c, a, n, out, true);
-}
-
-static int op_gt(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	bool r = false;
-
-	if (compare(c, &a[1], &a[0], false, &r) < 0)
-		return c->code;
-	*out = bool_val(r);
-	return 0;
-}
-
-static int op_ge(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	bool r = false;
-
-	if (compare(c, &a[1], &a[0], true, &r) < 0)
-		return c->code;
+	if (how & ORDER_GREATER) {
+		if (compare(c, &a[1], &a[0], or_equal, &r) < 0)
+			return c->code;
+	} else {
+		if (compare(c, &a[0], &a[1], or_equal, &r) < 0)
+			return c->code;
+		if (r && n == 3 && compare(c, &a[1], &a[2], or_equal, &r) < 0)
+			return c->code;
+	}
 	*out = bool_val(r);
 	return 0;
 }
@@ -1317,7 +1268,7 @@ static int op_ge(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t 
 /* Arithmetic                                                          */
 
 /* "+" folds parseFloat over its arguments from 0: {"+": "3"} is 3, {"+": []} is 0. */
-static int op_add(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_add(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	double sum = 0, x = 0;
 
@@ -1334,7 +1285,7 @@ static int op_add(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t
  * "*" folds parseFloat without a start value, as Array#reduce does: one
  * argument comes back untouched ({"*": ["2"]} is the string "2").
  */
-static int op_mul(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_mul(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	double product = 0, x = 0;
 
@@ -1353,47 +1304,32 @@ static int op_mul(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t
 	return 0;
 }
 
-static int op_sub(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+/*
+ * "-", "/" and "%" (how is the character): both sides go through ToNumber,
+ * and a lone argument to "-" is negated. JavaScript's % is C's fmod: the
+ * sign of the dividend, NaN for a zero divisor.
+ */
+static int op_arithmetic(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how,
+			 val_t *out)
 {
-	double x, y;
+	double x = 0, y = 0;
 
-	if (to_number(c, &a[0], &x) < 0)
+	if (to_number(c, &a[0], &x) < 0 || (n > 1 && to_number(c, &a[1], &y) < 0))
 		return c->code;
-	if (n == 1) {
-		*out = num_val(-x);
-		return 0;
-	}
-	if (to_number(c, &a[1], &y) < 0)
-		return c->code;
-	*out = num_val(x - y);
+	if (how == '-')
+		*out = num_val(n == 1 ? -x : x - y);
+	else if (how == '/')
+		*out = num_val(x / y);
+	else
+		*out = num_val(fmod(x, y));
 	return 0;
 }
 
-static int op_div(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+/* Math.max (how 1) and Math.min (how 0): NaN if any argument is, and +0 is larger than -0. */
+static int op_min_max(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how,
+		      val_t *out)
 {
-	double x, y;
-
-	if (to_number(c, &a[0], &x) < 0 || to_number(c, &a[1], &y) < 0)
-		return c->code;
-	*out = num_val(x / y);
-	return 0;
-}
-
-/* JavaScript's % is C's fmod: the sign of the dividend, NaN for a zero divisor. */
-static int op_mod(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	double x, y;
-
-	if (to_number(c, &a[0], &x) < 0 || to_number(c, &a[1], &y) < 0)
-		return c->code;
-	*out = num_val(fmod(x, y));
-	return 0;
-}
-
-/* Math.max / Math.min: NaN if any argument is, and +0 is larger than -0. */
-static int min_max(ctx_t *c, val_t *a, int n, val_t *out, bool want_max)
-{
-	double best = want_max ? -INFINITY : INFINITY, x;
+	double best = how ? -INFINITY : INFINITY, x = 0;
 	bool nan = false;
 
 	for (int i = 0; i < n; i++) {
@@ -1401,28 +1337,18 @@ static int min_max(ctx_t *c, val_t *a, int n, val_t *out, bool want_max)
 			return c->code;
 		if (isnan(x))
 			nan = true;
-		else if (want_max ? (x > best || (x == 0 && best == 0 && signbit(best)))
-				  : (x < best || (x == 0 && best == 0 && signbit(x))))
+		else if (how ? (x > best || (x == 0 && best == 0 && signbit(best)))
+			     : (x < best || (x == 0 && best == 0 && signbit(x))))
 			best = x;
 	}
 	*out = num_val(nan ? NAN : best);
 	return 0;
 }
 
-static int op_max(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	return min_max(c, a, n, out, true);
-}
-
-static int op_min(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	return min_max(c, a, n, out, false);
-}
-
 /* ------------------------------------------------------------------ */
 /* Data access                                                         */
 
-static int op_var(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_var(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	return var_lookup(c, data, n > 0 ? &a[0] : NULL, n > 1 ? &a[1] : NULL, out);
 }
@@ -1432,7 +1358,8 @@ static int op_var(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t
  * data is null or "". Each key is evaluated as {"var": key}, as the
  * reference does.
  */
-static int op_missing(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_missing(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how,
+		      val_t *out)
 {
 	iter_t it;
 	val_t key, list = n > 0 && a[0].kind == V_ARR ? a[0] : null_val;
@@ -1485,7 +1412,8 @@ error:
  * [] when at least a[0] of the keys a[1] are present, else the missing keys.
  * The reference reads a[1].length, a TypeError when a[1] is null.
  */
-static int op_missing_some(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_missing_some(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how,
+			   val_t *out)
 {
 	val_t keys, missing, have;
 	double present = NAN;
@@ -1506,10 +1434,10 @@ static int op_missing_some(ctx_t *c, val_t *a, int n, const val_t *data, int dep
 		iter_init(&it, &keys);
 		while (iter_next(&it, &items[count]))
 			count++;
-		rc = op_missing(c, items, (int)count, data, depth, &missing);
+		rc = op_missing(c, items, (int)count, data, depth, 0, &missing);
 		free(items);
 	} else {
-		rc = op_missing(c, &keys, 1, data, depth, &missing);
+		rc = op_missing(c, &keys, 1, data, depth, 0, &missing);
 	}
 	val_release(&keys);
 	if (rc < 0)
@@ -1550,7 +1478,7 @@ static int scoped_array(ctx_t *c, const cJSON *rule, const val_t *data, int dept
 }
 
 static int op_map(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		  val_t *out)
+		  int how, val_t *out)
 {
 	val_t arr, item;
 	iter_t it;
@@ -1576,7 +1504,7 @@ static int op_map(ctx_t *c, const cJSON *const *argv, int argc, const val_t *dat
 }
 
 static int op_filter(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		     val_t *out)
+		     int how, val_t *out)
 {
 	val_t arr, item;
 	iter_t it;
@@ -1607,14 +1535,16 @@ static int op_filter(ctx_t *c, const cJSON *const *argv, int argc, const val_t *
 	return c->code;
 }
 
+#define Q_STOP_WHEN 1 /* stop at the first item whose truthiness is this */
+#define Q_STOPPED 2   /* the answer when the loop stopped (else its opposite) */
+#define Q_EMPTY 4     /* the answer for an empty or non-array list */
+
 /*
- * all, some and none: whether the rule is truthy for every item, for one, or
- * for none. The loop stops at the first item whose truthiness is stop_when,
- * and the answer is then stopped_result. An empty (or non-array) list gives
- * empty_result: false for "all" and "some", true for "none".
+ * all, some and none, by the Q_ bits in how: whether the rule is truthy for
+ * every item, for one, or for none.
  */
-static int quantify(ctx_t *c, const cJSON *const *argv, const val_t *data, int depth, val_t *out,
-		    bool stop_when, bool stopped_result, bool empty_result)
+static int op_quantify(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
+		       int how, val_t *out)
 {
 	val_t arr, item;
 	iter_t it;
@@ -1624,7 +1554,7 @@ static int quantify(ctx_t *c, const cJSON *const *argv, const val_t *data, int d
 		return c->code;
 	if (!is_array || arr_empty(&arr)) {
 		val_release(&arr);
-		*out = bool_val(empty_result);
+		*out = bool_val(how & Q_EMPTY);
 		return 0;
 	}
 	iter_init(&it, &arr);
@@ -1635,30 +1565,12 @@ static int quantify(ctx_t *c, const cJSON *const *argv, const val_t *data, int d
 			val_release(&arr);
 			return c->code;
 		}
-		stopped = truthy(&v) == stop_when;
+		stopped = truthy(&v) == ((how & Q_STOP_WHEN) != 0);
 		val_release(&v);
 	}
 	val_release(&arr);
-	*out = bool_val(stopped ? stopped_result : !stopped_result);
+	*out = bool_val(stopped == ((how & Q_STOPPED) != 0));
 	return 0;
-}
-
-static int op_all(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		  val_t *out)
-{
-	return quantify(c, argv, data, depth, out, false, false, false);
-}
-
-static int op_some(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		   val_t *out)
-{
-	return quantify(c, argv, data, depth, out, true, true, false);
-}
-
-static int op_none(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		   val_t *out)
-{
-	return quantify(c, argv, data, depth, out, true, false, true);
 }
 
 /*
@@ -1666,7 +1578,7 @@ static int op_none(ctx_t *c, const cJSON *const *argv, int argc, const val_t *da
  * value (third argument, evaluated against the outer data) defaults to null.
  */
 static int op_reduce(ctx_t *c, const cJSON *const *argv, int argc, const val_t *data, int depth,
-		     val_t *out)
+		     int how, val_t *out)
 {
 	val_t arr, item, acc = null_val;
 	iter_t it;
@@ -1705,7 +1617,7 @@ static int op_reduce(ctx_t *c, const cJSON *const *argv, int argc, const val_t *
 }
 
 /* Concatenates arrays; any other argument counts as an array of itself. */
-static int op_merge(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_merge(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	iter_t it;
 	val_t item;
@@ -1733,7 +1645,7 @@ error:
  * reference, anything else JavaScript calls falsy, or without an indexOf
  * method, is never a container.
  */
-static int op_in(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_in(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	const val_t *hay = &a[1];
 	iter_t it;
@@ -1798,7 +1710,7 @@ static int op_in(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t 
 /* ------------------------------------------------------------------ */
 /* Strings                                                             */
 
-static int op_cat(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_cat(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	sb_t sb = { 0 };
 
@@ -1857,7 +1769,7 @@ static int js_substr(ctx_t *c, const val_t *str, const val_t *start, const val_t
  * the reference computes as temp.substr(0, temp.length + end) - a string
  * "end" concatenates there, and that is kept.
  */
-static int op_substr(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_substr(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	val_t src, tail, zero = num_val(0), length, end_text;
 	int below = 0;
@@ -1999,7 +1911,7 @@ static void log_default(const char *json, void *arg)
 	log_info("jsonlogic log: %s", json);
 }
 
-static int op_log(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_log(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	cJSON *tree = to_cjson(c, &a[0]);
 	char *text;
@@ -2072,13 +1984,13 @@ static val_t elapsed(ctx_t *c, int64_t t, int64_t unit)
 	return num_val((double)q);
 }
 
-static int op_now(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_now(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	*out = time_val(now_ms(c));
 	return 0;
 }
 
-static int op_date(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_date(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	int64_t t;
 
@@ -2086,23 +1998,17 @@ static int op_date(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_
 	return 0;
 }
 
-static int op_days_since(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+/* days_since and hours_since: how is the unit in milliseconds. */
+static int op_since(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how, val_t *out)
 {
 	int64_t t;
 
-	*out = time_arg(&a[0], &t) ? elapsed(c, t, MS_PER_DAY) : null_val;
+	*out = time_arg(&a[0], &t) ? elapsed(c, t, how) : null_val;
 	return 0;
 }
 
-static int op_hours_since(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
-{
-	int64_t t;
-
-	*out = time_arg(&a[0], &t) ? elapsed(c, t, MS_PER_HOUR) : null_val;
-	return 0;
-}
-
-static int op_add_seconds(ctx_t *c, val_t *a, int n, const val_t *data, int depth, val_t *out)
+static int op_add_seconds(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how,
+			  val_t *out)
 {
 	int64_t t;
 	double secs;
@@ -2123,50 +2029,50 @@ static int op_add_seconds(ctx_t *c, val_t *a, int n, const val_t *data, int dept
  * is a mistake worth reporting.
  */
 static const op_t standard_ops[] = {
-	{ "!", 1, 1, NULL, op_not },
-	{ "!!", 1, 1, NULL, op_notnot },
-	{ "!=", 2, 2, NULL, op_ne },
-	{ "!==", 2, 2, NULL, op_strict_ne },
-	{ "%", 2, 2, NULL, op_mod },
-	{ "*", 1, -1, NULL, op_mul },
-	{ "+", 0, -1, NULL, op_add },
-	{ "-", 1, 2, NULL, op_sub },
-	{ "/", 2, 2, NULL, op_div },
-	{ "<", 2, 3, NULL, op_lt },
-	{ "<=", 2, 3, NULL, op_le },
-	{ "==", 2, 2, NULL, op_eq },
-	{ "===", 2, 2, NULL, op_strict_eq },
-	{ ">", 2, 2, NULL, op_gt },
-	{ ">=", 2, 2, NULL, op_ge },
-	{ "?:", 3, 3, op_if, NULL },
-	{ "all", 2, 2, op_all, NULL },
-	{ "and", 1, -1, op_and, NULL },
-	{ "cat", 0, -1, NULL, op_cat },
-	{ "filter", 2, 2, op_filter, NULL },
-	{ "if", 0, -1, op_if, NULL },
-	{ "in", 2, 2, NULL, op_in },
-	{ "log", 1, 1, NULL, op_log },
-	{ "map", 2, 2, op_map, NULL },
-	{ "max", 1, -1, NULL, op_max },
-	{ "merge", 0, -1, NULL, op_merge },
-	{ "min", 1, -1, NULL, op_min },
-	{ "missing", 0, -1, NULL, op_missing },
-	{ "missing_some", 2, 2, NULL, op_missing_some },
-	{ "none", 2, 2, op_none, NULL },
-	{ "or", 1, -1, op_or, NULL },
-	{ "reduce", 2, 3, op_reduce, NULL },
-	{ "some", 2, 2, op_some, NULL },
-	{ "substr", 2, 3, NULL, op_substr },
-	{ "var", 0, 2, NULL, op_var },
+	{ "!", 1, 1, NULL, op_not, 0 },
+	{ "!!", 1, 1, NULL, op_notnot, 0 },
+	{ "!=", 2, 2, NULL, op_equality, EQ_NEGATE },
+	{ "!==", 2, 2, NULL, op_equality, EQ_STRICT | EQ_NEGATE },
+	{ "%", 2, 2, NULL, op_arithmetic, '%' },
+	{ "*", 1, -1, NULL, op_mul, 0 },
+	{ "+", 0, -1, NULL, op_add, 0 },
+	{ "-", 1, 2, NULL, op_arithmetic, '-' },
+	{ "/", 2, 2, NULL, op_arithmetic, '/' },
+	{ "<", 2, 3, NULL, op_order, 0 },
+	{ "<=", 2, 3, NULL, op_order, ORDER_OR_EQUAL },
+	{ "==", 2, 2, NULL, op_equality, 0 },
+	{ "===", 2, 2, NULL, op_equality, EQ_STRICT },
+	{ ">", 2, 2, NULL, op_order, ORDER_GREATER },
+	{ ">=", 2, 2, NULL, op_order, ORDER_GREATER | ORDER_OR_EQUAL },
+	{ "?:", 3, 3, op_if, NULL, 0 },
+	{ "all", 2, 2, op_quantify, NULL, 0 },
+	{ "and", 1, -1, op_and_or, NULL, 0 },
+	{ "cat", 0, -1, NULL, op_cat, 0 },
+	{ "filter", 2, 2, op_filter, NULL, 0 },
+	{ "if", 0, -1, op_if, NULL, 0 },
+	{ "in", 2, 2, NULL, op_in, 0 },
+	{ "log", 1, 1, NULL, op_log, 0 },
+	{ "map", 2, 2, op_map, NULL, 0 },
+	{ "max", 1, -1, NULL, op_min_max, 1 },
+	{ "merge", 0, -1, NULL, op_merge, 0 },
+	{ "min", 1, -1, NULL, op_min_max, 0 },
+	{ "missing", 0, -1, NULL, op_missing, 0 },
+	{ "missing_some", 2, 2, NULL, op_missing_some, 0 },
+	{ "none", 2, 2, op_quantify, NULL, Q_STOP_WHEN | Q_EMPTY },
+	{ "or", 1, -1, op_and_or, NULL, 1 },
+	{ "reduce", 2, 3, op_reduce, NULL, 0 },
+	{ "some", 2, 2, op_quantify, NULL, Q_STOP_WHEN | Q_STOPPED },
+	{ "substr", 2, 3, NULL, op_substr, 0 },
+	{ "var", 0, 2, NULL, op_var, 0 },
 };
 
 /* Operators beyond the spec, for marketing rules; see docs/jsonlogic.md. */
 static const op_t extra_ops[] = {
-	{ "now", 0, 0, NULL, op_now },
-	{ "date", 1, 1, NULL, op_date },
-	{ "days_since", 1, 1, NULL, op_days_since },
-	{ "hours_since", 1, 1, NULL, op_hours_since },
-	{ "add_seconds", 2, 2, NULL, op_add_seconds },
+	{ "now", 0, 0, NULL, op_now, 0 },
+	{ "date", 1, 1, NULL, op_date, 0 },
+	{ "days_since", 1, 1, NULL, op_since, (int)MS_PER_DAY },
+	{ "hours_since", 1, 1, NULL, op_since, (int)MS_PER_HOUR },
+	{ "add_seconds", 2, 2, NULL, op_add_seconds, 0 },
 };
 
 static int op_name_cmp(const void *key, const void *elem)

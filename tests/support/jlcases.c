@@ -82,6 +82,37 @@ bool jlcases_equal(const cJSON *a, const cJSON *b)
 	}
 }
 
+void jlcases_run(const char *path, jlcases_check_fn check)
+{
+	cJSON *cases = jlcases_load();
+	const cJSON *tc;
+	char failures[4096] = "";
+	int total = 0, failed = 0;
+
+	ck_assert_ptr_nonnull(cases);
+	cJSON_ArrayForEach(tc, cases) {
+		char got[1024] = "";
+
+		if (!cJSON_IsArray(tc))
+			continue; /* a section heading */
+		total++;
+		if (!check(cJSON_GetArrayItem(tc, 0), cJSON_GetArrayItem(tc, 1), cJSON_GetArrayItem(tc, 2),
+			   got, sizeof(got))) {
+			char *text = cJSON_PrintUnformatted(tc);
+			size_t used = strlen(failures);
+
+			if (++failed <= 5 && used < sizeof(failures))
+				snprintf(failures + used, sizeof(failures) - used, "\n  %.300s gave %.300s", text,
+					 got);
+			free(text);
+		}
+	}
+	cJSON_Delete(cases);
+	printf("official JSON Logic suite (%s): %d of %d cases pass\n", path, total - failed, total);
+	ck_assert_msg(total == 277, "expected 277 cases in the file, found %d", total);
+	ck_assert_msg(failed == 0, "%d of %d cases failed:%s", failed, total, failures);
+}
+
 int jlcases_main(const char *name, double timeout_s, const TTest *const *tests, size_t n)
 {
 	char *path = path_of_cases();

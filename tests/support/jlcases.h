@@ -20,6 +20,20 @@ cJSON *jlcases_load(void);
 /* Deep equality as the suite means it: numbers compared by value, object keys in any order. */
 bool jlcases_equal(const cJSON *a, const cJSON *b);
 
+/*
+ * Checks one case: true when it passes, else false with what came out (or
+ * what went wrong) written to got.
+ */
+typedef bool (*jlcases_check_fn)(const cJSON *rule, const cJSON *data, const cJSON *expected,
+				 char *got, size_t gotlen);
+
+/*
+ * Runs check on each of the 277 cases and fails the test, naming the first
+ * failures, unless all pass. path names the way in for the summary line
+ * ("C API", "eval").
+ */
+void jlcases_run(const char *path, jlcases_check_fn check);
+
 /* main() of a program that runs the suite: exits 77 with a message when the file is absent. */
 int jlcases_main(const char *name, double timeout_s, const TTest *const *tests, size_t n);
 
