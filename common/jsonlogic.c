@@ -1298,7 +1298,8 @@ static int op_mul(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int h
 	for (int i = 1; i < n; i++) {
 		if (parse_float(c, &a[i], &x) < 0)
 			return c->code;
-		product = (product == 0 ? 0 : product) * x;
+		/* From the second step the running product is a number, and parseFloat(-0) is 0. */
+		product = (i > 1 && product == 0 ? 0 : product) * x;
 	}
 	*out = num_val(product);
 	return 0;

@@ -207,6 +207,9 @@ START_TEST(arithmetic_parses_like_javascript)
 		{ "{\"+\":[\"Infinity\",1]}", NULL, "null" },
 		{ "{\"*\":[\"2\"]}", NULL, "\"2\"" }, /* one argument is returned untouched */
 		{ "{\"*\":[\"3\",\"4\"]}", NULL, "12" },
+		{ "{\"/\":[-1,{\"*\":[\"-1e-400\",5]}]}", NULL, "null" }, /* -0 from the string stays */
+		{ "{\"cat\":[{\"/\":[-1,{\"*\":[\"-1e-400\",5]}]}]}", NULL, "\"Infinity\"" },
+		{ "{\"cat\":[{\"/\":[-1,{\"*\":[\"-1e-400\",5,1]}]}]}", NULL, "\"-Infinity\"" },
 		{ "{\"*\":[[2],3]}", NULL, "6" },
 		{ "{\"-\":[\"5\",\" 2 \"]}", NULL, "3" },
 		{ "{\"-\":[\"12px\",1]}", NULL, "null" }, /* ToNumber, not parseFloat */
