@@ -50,11 +50,14 @@ int cmd_eval(const wf_config_t *cfg, int argc, char **argv)
 	if (i < argc && strcmp(argv[i], "--now") == 0) {
 		if (i + 1 >= argc)
 			return usage();
-		if (jl_parse_time(argv[i + 1], &opts.now) < 0 || opts.now == 0) {
+		if (jl_parse_time(argv[i + 1], &opts.now) < 0) {
 			fprintf(stderr, "wf-coordinator eval: --now: \"%s\" is not an ISO-8601 time\n",
 				argv[i + 1]);
 			return 2;
 		}
+		/* 0 would mean the real clock; a nanosecond later is the same millisecond. */
+		if (opts.now == 0)
+			opts.now = 1e-9;
 		i += 2;
 	}
 	if (i < argc && strcmp(argv[i], "--") == 0)
