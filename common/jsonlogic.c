@@ -375,6 +375,19 @@ static int compare_units(const val_t *a, const val_t *b)
 	}
 }
 
+/* Whether a string holds an encoded surrogate (half of a pair cut by substr). */
+static bool has_surrogate(const val_t *str)
+{
+	const char *p = str->s, *end = str->s + str->len;
+
+	while ((p = memchr(p, 0xed, (size_t)(end - p))) != NULL && end - p >= 2) {
+		if ((unsigned char)p[1] >= 0xa0)
+			return true;
+		p++;
+	}
+	return false;
+}
+
 /* A growing byte buffer. */
 typedef struct {
 	char *buf;
@@ -1663,7 +1676,7 @@ static int op_in(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int ho
 		}
 		if (needle.len == 0) {
 			found = true;
-		} else if (memchr(needle.s, 0xed, needle.len) == NULL) {
+		} else if (!has_surrogate(&needle)) {
 			/* Without a lone surrogate, a byte match is a UTF-16 match. */
 			found = memmem(hay->s, hay->len, needle.s, needle.len) != NULL;
 		} else {

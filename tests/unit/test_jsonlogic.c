@@ -264,6 +264,9 @@ START_TEST(strings_cat_substr_in)
 		{ "{\"in\":[\"a\",{\"a\":1,\"b\":2}]}", NULL, "false" },
 		{ "{\"in\":[\"a\",{\"var\":\"o\"}]}", "{\"o\":{\"indexOf\":1}}", "error: indexOf is not a function" },
 		{ "{\"in\":[{\"substr\":[\"\xf0\x9f\x98\x80\",0,1]},\"x\xf0\x9f\x98\x80\"]}", NULL, "true" },
+		{ "{\"in\":[{\"substr\":[\"\xf0\x9f\x98\x80\",1]},\"\xf0\x9f\x98\x80x\"]}", NULL, "true" },
+		{ "{\"in\":[{\"substr\":[\"\xf0\x9f\x98\x80\",1]},\"\xf0\x9f\x98\x81\"]}", NULL, "false" },
+		{ "{\"in\":[\"\xed\x95\x9c\",\"\xed\x95\x9c\xea\xb8\x80\"]}", NULL, "true" }, /* Hangul */
 	};
 
 	CHECK_CASES(cases);
