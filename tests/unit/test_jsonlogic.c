@@ -111,6 +111,11 @@ START_TEST(missing_and_missing_some)
 		{ "{\"missing_some\":[2,[\"a\",\"b\"]]}", "{\"b\":2}", "[\"a\"]" },
 		{ "{\"missing_some\":[\"1\",[\"a\",\"b\"]]}", "{\"b\":2}", "[]" },
 		{ "{\"missing_some\":[0,[]]}", NULL, "[]" },
+		{ "{\"missing_some\":[2,\"ab\"]}", NULL, "[\"ab\"]" }, /* "ab".length is 2 */
+		{ "{\"missing_some\":[1,\"ab\"]}", NULL, "[]" },
+		/* a key that is a rule is evaluated again, as the reference does */
+		{ "{\"missing\":[{\"var\":\"k\"}]}", "{\"k\":{\"cat\":[\"a\",\"b\"]}}", "[{\"cat\":[\"a\",\"b\"]}]" },
+		{ "{\"missing\":[{\"var\":\"k\"}]}", "{\"k\":{\"cat\":[\"a\",\"b\"]},\"ab\":1}", "[]" },
 		{ "{\"missing_some\":[1,null]}", NULL, "error: cannot read the length of null" },
 	};
 
@@ -165,6 +170,9 @@ START_TEST(equality_follows_javascript)
 		{ "{\"===\":[0,{\"-\":[0]}]}", NULL, "true" },
 		{ "{\"!==\":[\"a\",\"a\"]}", NULL, "false" },
 		{ "{\"!=\":[\"1\",1]}", NULL, "false" },
+		{ "{\"===\":[null,null]}", NULL, "true" },
+		{ "{\"===\":[true,true]}", NULL, "true" },
+		{ "{\"==\":[true,\"1\"]}", NULL, "true" },
 	};
 
 	CHECK_CASES(cases);
@@ -214,6 +222,7 @@ START_TEST(arithmetic_parses_like_javascript)
 		{ "{\"-\":[\"5\",\" 2 \"]}", NULL, "3" },
 		{ "{\"-\":[\"12px\",1]}", NULL, "null" }, /* ToNumber, not parseFloat */
 		{ "{\"-\":[[]]}", NULL, "0" },
+		{ "{\"-\":[{\"var\":\"o\"}]}", "{\"o\":{\"a\":1}}", "null" },
 		{ "{\"-\":[\"0b101\"]}", NULL, "-5" },
 		{ "{\"/\":[1,0]}", NULL, "null" },
 		{ "{\"/\":[1,3]}", NULL, "0.3333333333333333" },
@@ -300,6 +309,8 @@ START_TEST(output_is_json_stringify)
 		{ "{\"var\":\"o\"}", "{\"o\":{\"b\":1,\"10\":2,\"a\":3,\"2\":4,\"02\":5}}",
 		  "{\"2\":4,\"10\":2,\"b\":1,\"a\":3,\"02\":5}" },
 		{ "{\"var\":\"o\"}", "{\"o\":{\"a\":1,\"b\":2,\"a\":3}}", "{\"a\":3,\"b\":2}" },
+		{ "{\"var\":\"o\"}", "{\"o\":{\"s\":\"x\",\"t\":true,\"f\":false,\"n\":null}}",
+		  "{\"s\":\"x\",\"t\":true,\"f\":false,\"n\":null}" },
 		{ "\"tab\\t\\u0001\\\"\\\\\\u2028\"", NULL, "\"tab\\t\\u0001\\\"\\\\\xe2\x80\xa8\"" },
 		{ "[1.0,-0.0,1e400,2.5E-3]", NULL, "[1,0,null,0.0025]" },
 		{ "{\"log\":[1,2]}", NULL, "error: \"log\" takes 1 argument, not 2" },
@@ -308,6 +319,9 @@ START_TEST(output_is_json_stringify)
 	CHECK_CASES(cases);
 }
 END_TEST
+
+/* Ten U+00E9 (e-acute) in UTF-8. */
+#define TEN_E "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 
 START_TEST(errors_name_the_problem)
 {
@@ -327,6 +341,11 @@ START_TEST(errors_name_the_problem)
 		{ "{\"now\":[1]}", NULL, "error: \"now\" takes 0 arguments, not 1" },
 		{ "{\"if\":[true,{\"==\":[1]}]}", NULL, "error: \"==\" takes 2 arguments" },
 		{ "{\"t\\u0001\":1}", NULL, "error: unknown operator \"t?\"" },
+		{ "{\"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\":1}", NULL,
+		  "error: unknown operator \"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwx...\"" },
+		/* cut at a character boundary: "a" and 40 e-acute, two bytes each */
+		{ "{\"a" TEN_E TEN_E TEN_E TEN_E "\":1}", NULL,
+		  "error: unknown operator \"a" TEN_E TEN_E "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9...\"" },
 	};
 
 	CHECK_CASES(cases);
