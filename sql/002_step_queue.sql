@@ -127,7 +127,7 @@ CREATE FUNCTION wf_release_worker_steps(p_worker bigint, p_reason text)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     released integer := 0;
-    s record;
+    s wf_steps;
 BEGIN
     UPDATE wf_workers SET status = CASE WHEN status = 'running' THEN 'dead' ELSE status END,
                           stopped_at = coalesce(stopped_at, now()), current_step = NULL
@@ -172,7 +172,7 @@ RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     rescued integer := 0;
     w record;
-    s record;
+    s wf_steps;
 BEGIN
     FOR w IN
         SELECT id FROM wf_workers
@@ -191,3 +191,19 @@ BEGIN
     END LOOP;
     RETURN rescued;
 END $$;
+
+-- A worker that lost its connection puts back what it held: it cannot know
+-- whether it still holds the claims, so it gives them up (without counting
+-- a crash); a late completion of such a step is refused by its claim check.
+CREATE FUNCTION wf_worker_requeue_own(p_worker bigint)
+RETURNS integer LANGUAGE sql AS $$
+    WITH requeued AS (
+        UPDATE wf_steps s
+        SET status = CASE WHEN e.status = 'paused' THEN 'held' ELSE 'ready' END,
+            claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL, run_at = now()
+        FROM workflow_executions e
+        WHERE s.claimed_by = p_worker AND s.status = 'claimed' AND e.id = s.execution_id
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM requeued
+$$;
