@@ -164,17 +164,17 @@ static void parse_node(def_t *def, const cJSON *item, def_problems_t *problems)
 	}
 	n->type = type;
 	n->exec = executor_find(type);
-	if (n->exec == NULL) {
+	if (n->exec == NULL)
 		def_problem(problems, id, NULL, "unknown node type \"%s\"", type);
-		return;
-	}
-	n->exec->validate(item, id, problems);
-	if (n->exec->branching) {
+	else
+		n->exec->validate(item, id, problems);
+	/* Edges are checked even for an unknown type, so a dangling one is reported too. */
+	if (n->exec == NULL || n->exec->branching) {
 		n->on_true = parse_successor(item, id, "true", problems);
 		n->on_false = parse_successor(item, id, "false", problems);
-	} else {
-		n->next = parse_successor(item, id, "next", problems);
 	}
+	if (n->exec == NULL || !n->exec->branching)
+		n->next = parse_successor(item, id, "next", problems);
 	parse_retry(item, id, &n->retry, problems);
 }
 

@@ -167,6 +167,9 @@ END $$;
 
 -- The sweeper: pools whose heartbeat is older than p_dead_after are dead;
 -- their steps, and any step whose lease has run out, go back to the queue.
+-- A NULL p_dead_after skips the heartbeat check (the sweeper passes NULL
+-- until its own connection has been up for that long, so that pools get the
+-- chance to heartbeat after the database itself was down).
 CREATE FUNCTION wf_rescue_steps(p_dead_after interval)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -176,7 +179,7 @@ DECLARE
 BEGIN
     FOR w IN
         SELECT id FROM wf_workers
-        WHERE status = 'running' AND heartbeat_at < now() - p_dead_after
+        WHERE p_dead_after IS NOT NULL AND status = 'running' AND heartbeat_at < now() - p_dead_after
         FOR UPDATE SKIP LOCKED
     LOOP
         rescued := rescued + wf_release_worker_steps(w.id, 'worker heartbeat stopped');
