@@ -78,6 +78,15 @@ END $$;
 CREATE TRIGGER wf_steps_inserted AFTER INSERT ON wf_steps
     FOR EACH STATEMENT EXECUTE FUNCTION wf_steps_notify();
 
+-- A step that becomes ready (resume, start, a child's end) or falls due
+-- earlier also wakes the workers, whoever changed it. Not a step a worker
+-- just finished (claimed -> ready): that worker claims again at once itself,
+-- and a NOTIFY on the hot path would serialise commits.
+CREATE TRIGGER wf_steps_readied AFTER UPDATE OF status, run_at ON wf_steps
+    FOR EACH ROW
+    WHEN (NEW.status = 'ready' AND (OLD.status NOT IN ('ready', 'claimed') OR NEW.run_at < OLD.run_at))
+    EXECUTE FUNCTION wf_steps_notify();
+
 -- Registers a worker child; returns its id, the owner of its leases.
 CREATE FUNCTION wf_worker_register(p_host text, p_pid integer, p_slot integer, p_pool_pid integer)
 RETURNS bigint LANGUAGE sql AS $$
@@ -162,7 +171,7 @@ BEGIN
         claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL,
         run_at = now(), crashes = crashes + 1
     WHERE id = s.id;
-    PERFORM pg_notify('wf_steps', '');
+    PERFORM pg_notify('wf_steps', '');  -- claimed -> ready is not caught by wf_steps_readied
 END $$;
 
 -- The sweeper: pools whose heartbeat is older than p_dead_after are dead;
