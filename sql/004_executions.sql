@@ -335,6 +335,7 @@ DECLARE
     e workflow_executions := wf_execution_lock(p_id);
     child uuid;
 BEGIN
+    PERFORM wf_assert_transition(p_id, e.status, 'paused');
     UPDATE workflow_executions SET status = 'paused', status_before_pause = e.status WHERE id = p_id;
     UPDATE wf_steps SET status = 'held' WHERE execution_id = p_id AND status = 'ready';
     FOR child IN SELECT id FROM workflow_executions
@@ -371,6 +372,7 @@ DECLARE
     e workflow_executions := wf_execution_lock(p_id);
     child uuid;
 BEGIN
+    PERFORM wf_assert_transition(p_id, e.status, 'cancelled');
     UPDATE workflow_executions SET status = 'cancelled', last_error = p_reason, last_result = NULL
     WHERE id = p_id;
     DELETE FROM wf_steps WHERE execution_id = p_id AND status <> 'claimed';
