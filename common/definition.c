@@ -8,11 +8,13 @@
  */
 #include "definition.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cron.h"
 #include "executor.h"
 #include "json.h"
 
@@ -336,6 +338,32 @@ static void check_shared_flows(const def_t *def, const def_resolver_t *r, def_pr
 	}
 }
 
+/* A time zone name as in the tz database: "UTC", "Europe/Paris", "Etc/GMT+2". */
+static bool timezone_name_ok(const char *tz)
+{
+	if (*tz == '\0' || strlen(tz) > 64 || strstr(tz, ".."))
+		return false;
+	for (const char *p = tz; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_+-/", *p))
+			return false;
+	return true;
+}
+
+static void check_cron(const cJSON *t, def_problems_t *problems)
+{
+	const char *schedule = json_string(t, "schedule");
+	const char *tz = json_string(t, "timezone");
+	char err[256];
+	cron_t cron;
+
+	if (schedule == NULL)
+		def_problem(problems, NULL, NULL, "a cron trigger needs \"schedule\", e.g. \"0 9 * * 1\"");
+	else if (cron_parse(schedule, &cron, err, sizeof(err)) < 0)
+		def_problem(problems, NULL, NULL, "trigger.schedule: %s", err);
+	if (json_has(t, "timezone") && (tz == NULL || !timezone_name_ok(tz)))
+		def_problem(problems, NULL, NULL, "trigger.timezone must be a time zone name such as \"Europe/Paris\"");
+}
+
 static void parse_trigger(def_t *def, def_problems_t *problems)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(def->json, "trigger");
@@ -357,6 +385,8 @@ static void parse_trigger(def_t *def, def_problems_t *problems)
 			    "trigger.source must be one of subscription, newsletter, manual, cron");
 	def->trigger_source = source;
 	def->trigger_rule = cJSON_GetObjectItemCaseSensitive(t, "rule");
+	if (source && strcmp(source, "cron") == 0)
+		check_cron(t, problems);
 	if (json_has(t, "priority")) {
 		if (!json_number(t, "priority", &priority))
 			def_problem(problems, NULL, NULL, "trigger.priority must be a number");
