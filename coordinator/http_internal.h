@@ -235,9 +235,10 @@ struct http_server {
 };
 
 /*
- * Queues a response on the request's connection: head and body (either may
- * be NULL) become the connection's, which frees them. close ends the
- * connection after it. When the connection is gone both are freed.
+ * Queues a response on the request's connection, which must be handling
+ * that request: head and body become the connection's, which frees them;
+ * close ends the connection after it. When the connection is gone both are
+ * just freed; a NULL head (out of memory) closes it.
  */
 void http_conn_send(struct http_conn *conn, char *head, size_t head_len, char *body,
 		    size_t body_len, bool close);

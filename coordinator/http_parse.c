@@ -90,49 +90,51 @@ static int on_url(http_parser *p, const char *at, size_t n)
 	return 0;
 }
 
-static int on_header_field(http_parser *p, const char *at, size_t n)
+/*
+ * A piece of a header name (LAST_FIELD) or value (LAST_VALUE). http_parser
+ * may deliver either in several pieces when it straddles two reads, so a new
+ * name or value starts only when the other kind came last. Names and values
+ * are kept NUL-separated in one buffer.
+ */
+static int on_header_piece(http_parser *p, const char *at, size_t n, last_cb_t kind)
 {
 	http_assembler_t *a = p->data;
 	http_request_t *req = a->req;
+	bool starts = a->last_cb != (int)kind;
 
-	if (count_head(a, n + (a->last_cb != LAST_FIELD ? HEADER_LINE_OVERHEAD : 0)) < 0)
+	if (count_head(a, n + (starts && kind == LAST_FIELD ? HEADER_LINE_OVERHEAD : 0)) < 0)
 		return -1;
 	if (a->headers_done)
 		return 0; /* a chunked body's trailer: counted, not kept */
-	if (a->last_cb != LAST_FIELD) {
-		if (req->nhoff == HTTP_MAX_HEADERS)
+	if (starts) {
+		if (kind == LAST_FIELD && req->nhoff == HTTP_MAX_HEADERS)
 			return fail(a, 431, "too many header fields");
-		/* Names and values are kept NUL-separated in one buffer. */
+		if (kind == LAST_VALUE && req->nhoff == 0)
+			return fail(a, 400, "malformed request");
 		if (req->hbuf_len > 0 && append(&req->hbuf, &req->hbuf_len, &req->hbuf_cap, "", 1) < 0)
 			return fail(a, 500, "internal error");
-		req->hoff[req->nhoff][0] = req->hbuf_len;
-		req->hoff[req->nhoff][1] = SIZE_MAX;
-		req->nhoff++;
+		if (kind == LAST_FIELD) {
+			req->hoff[req->nhoff][0] = req->hbuf_len;
+			req->hoff[req->nhoff][1] = SIZE_MAX;
+			req->nhoff++;
+		} else {
+			req->hoff[req->nhoff - 1][1] = req->hbuf_len;
+		}
 	}
-	a->last_cb = LAST_FIELD;
+	a->last_cb = kind;
 	if (append(&req->hbuf, &req->hbuf_len, &req->hbuf_cap, at, n) < 0)
 		return fail(a, 500, "internal error");
 	return 0;
 }
 
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+	return on_header_piece(p, at, n, LAST_FIELD);
+}
+
 static int on_header_value(http_parser *p, const char *at, size_t n)
 {
-	http_assembler_t *a = p->data;
-	http_request_t *req = a->req;
-
-	if (count_head(a, n) < 0)
-		return -1;
-	if (a->headers_done)
-		return 0;
-	if (a->last_cb != LAST_VALUE) {
-		if (append(&req->hbuf, &req->hbuf_len, &req->hbuf_cap, "", 1) < 0)
-			return fail(a, 500, "internal error");
-		req->hoff[req->nhoff - 1][1] = req->hbuf_len;
-	}
-	a->last_cb = LAST_VALUE;
-	if (append(&req->hbuf, &req->hbuf_len, &req->hbuf_cap, at, n) < 0)
-		return fail(a, 500, "internal error");
-	return 0;
+	return on_header_piece(p, at, n, LAST_VALUE);
 }
 
 /* Points the header pairs into hbuf, now that it no longer moves. */

@@ -79,7 +79,7 @@ typedef struct {
 	unsigned write_timeout_ms;  /* a response must be taken by the client within this; default 30 s */
 	unsigned linger_timeout_ms; /* after a closing response, how long unread input is drained; default 2 s */
 	const char *bearer_token;   /* copied; NULL or "": no authentication */
-	const char *static_dir;	    /* copied; files served for GET/HEAD of unrouted paths; NULL: none */
+	const char *static_dir;	    /* copied; files for GET/HEAD of unrouted paths, no token needed; NULL: none */
 	size_t static_max_bytes;    /* largest static file served; default 32 MiB */
 	bool quiet;		    /* no access log line per request */
 	http_observe_cb observe;    /* may be NULL */
@@ -103,10 +103,14 @@ void http_server_options_from_config(http_server_options_t *opts, const wf_confi
 int http_server_new(uv_loop_t *loop, const http_server_options_t *opts, http_server_t **out);
 
 /*
- * Adds one route, or n routes from a table (all copied). -EINVAL for a
- * pattern that does not start with "/" or has an empty capture name, or an
- * unknown method; -EEXIST for the same method and pattern twice. Routes are
- * tried in the order added.
+ * Adds one route, or n routes from a table (all copied; on an error the
+ * routes before it stay added). -EINVAL for a pattern that does not start
+ * with "/", has an empty segment or capture name, or holds "%" (patterns are
+ * matched against decoded segments); for an unknown method or a NULL
+ * handler. -EEXIST for the same method and pattern twice. Where two
+ * patterns match a path, a literal segment beats a capture at the first
+ * place they differ; otherwise the one added first wins. A GET route also
+ * answers HEAD (without the body) unless a HEAD route matches.
  */
 int http_server_route(http_server_t *server, const http_route_t *route);
 int http_server_routes(http_server_t *server, const http_route_t *routes, size_t n);
@@ -205,7 +209,9 @@ int http_respond_error(http_request_t *req, int status, const char *message);
  *   dropped) and during a graceful close (which waits for it), so it is the
  *   place to free data.
  * The request, and the connection below it, stay alive until done_cb has
- * returned (reference counted). Returns -EINVAL when req is not with its
+ * returned (reference counted). The threadpool has UV_THREADPOOL_SIZE
+ * threads (4 unless set before the loop first uses it), shared with static
+ * files and libuv's own fs and DNS work: long blocking work queues behind it. Returns -EINVAL when req is not with its
  * handler, or the uv_queue_work error; on error nothing was queued and the
  * caller still owns data and must respond.
  */
