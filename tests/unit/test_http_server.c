@@ -380,6 +380,22 @@ static long request(const char *method, const char *path, const char *const *hea
 	return out->status;
 }
 
+/* One request without body or headers: checks its status and, when given, its Content-Type. */
+static void expect_answer(const char *method, const char *path, long status, const char *content_type)
+{
+	char ct[128];
+	resp_t r;
+
+	ck_assert_int_eq(request(method, path, NULL, NULL, 0, &r), status);
+	if (content_type != NULL) {
+		ck_assert_msg(resp_header(r.headers, "Content-Type", ct, sizeof(ct)), "%s: no Content-Type", path);
+		ck_assert_str_eq(ct, content_type);
+	}
+	if (strcmp(method, "HEAD") == 0)
+		ck_assert_int_eq(r.len, 0);
+	resp_free(&r);
+}
+
 static void assert_json_error(const resp_t *r, const char *expect)
 {
 	char err[256];
@@ -614,6 +630,7 @@ START_TEST(unknown_paths_404_wrong_methods_405_and_head)
 	ck_assert(resp_header(r.headers, "Allow", allow, sizeof(allow)));
 	ck_assert_str_eq(allow, "POST");
 	resp_free(&r);
+	expect_answer("HEAD", "/items/7/pause", 405, "application/json");
 
 	ck_assert_int_eq(request("HEAD", "/hello", NULL, NULL, 0, &r), 200);
 	ck_assert_int_eq(r.len, 0);
@@ -1089,10 +1106,8 @@ START_TEST(bearer_token_guards_all_but_public_routes)
 	resp_free(&r);
 	ck_assert_int_eq(request("GET", "/hello", lower, NULL, 0, &r), 200);
 	resp_free(&r);
-	ck_assert_int_eq(request("GET", "/health", none, NULL, 0, &r), 200);
-	resp_free(&r);
-	ck_assert_int_eq(request("GET", "/health/live", none, NULL, 0, &r), 200);
-	resp_free(&r);
+	expect_answer("GET", "/health", 200, "application/json");
+	expect_answer("GET", "/health/live", 200, "application/json");
 	srv_stop();
 }
 END_TEST
@@ -1184,23 +1199,12 @@ START_TEST(static_files_are_served_and_cannot_escape)
 	ck_assert_int_eq(r.len, 0);
 	resp_free(&r);
 
-	ck_assert_int_eq(request("GET", "/app.js", NULL, NULL, 0, &r), 200);
-	ck_assert(resp_header(r.headers, "Content-Type", ct, sizeof(ct)));
-	ck_assert_str_eq(ct, "text/javascript; charset=utf-8");
-	resp_free(&r);
-	ck_assert_int_eq(request("GET", "/style.css", NULL, NULL, 0, &r), 200);
-	ck_assert(resp_header(r.headers, "Content-Type", ct, sizeof(ct)));
-	ck_assert_str_eq(ct, "text/css; charset=utf-8");
-	resp_free(&r);
-	ck_assert_int_eq(request("HEAD", "/logo.svg", NULL, NULL, 0, &r), 200);
-	ck_assert(resp_header(r.headers, "Content-Type", ct, sizeof(ct)));
-	ck_assert_str_eq(ct, "image/svg+xml");
-	ck_assert_int_eq(r.len, 0);
-	resp_free(&r);
+	expect_answer("GET", "/app.js", 200, "text/javascript; charset=utf-8");
+	expect_answer("GET", "/style.css", 200, "text/css; charset=utf-8");
+	expect_answer("HEAD", "/logo.svg", 200, "image/svg+xml");
+	expect_answer("GET", "/sub", 200, "text/html; charset=utf-8");
 	ck_assert_int_eq(request("GET", "/sub/", NULL, NULL, 0, &r), 200);
 	ck_assert_str_eq(r.body, "<h1>sub</h1>");
-	resp_free(&r);
-	ck_assert_int_eq(request("GET", "/sub", NULL, NULL, 0, &r), 200);
 	resp_free(&r);
 	ck_assert_int_eq(request("GET", "/inside", NULL, NULL, 0, &r), 200);
 	ck_assert_str_eq(r.body, "console.log(1);");
@@ -1223,8 +1227,7 @@ START_TEST(static_files_are_served_and_cannot_escape)
 	}
 
 	/* Routes still win, and still want the token; other methods get no files. */
-	ck_assert_int_eq(request("GET", "/hello", NULL, NULL, 0, &r), 401);
-	resp_free(&r);
+	expect_answer("GET", "/hello", 401, "application/json");
 	ck_assert_int_eq(request("POST", "/index.html", NULL, "", 0, &r), 404);
 	assert_json_error(&r, "not found");
 	resp_free(&r);
