@@ -362,9 +362,11 @@ static int parse_path(parser_t *p, expr_t *e)
 			while (p->pos < p->len && is_id_char(p->src[p->pos]))
 				p->pos++;
 			n = p->pos - seg;
+			if (n == 0 && p->pos >= p->len)
+				return perror_at(p, p->pos, "expected a name, found the end");
 			if (n == 0)
-				return perror_at(p, p->pos, "expected a name, found %s",
-						 p->pos < p->len ? "an unexpected character" : "the end");
+				return perror_at(p, p->pos, "unexpected '%c' where a name should be",
+						 p->src[p->pos]);
 		}
 		if (!literal && ((n == 2 && memcmp(p->src + seg, "..", 2) == 0) ||
 				 (n == 1 && p->src[seg] == '.') ||
@@ -1348,24 +1350,94 @@ static value_t string_value(const char *s)
 	return v;
 }
 
-/* Contexts compare as JavaScript's != does for what can reach here. */
-static bool same_value(const value_t *a, const value_t *b)
+/* A value reduced to what JavaScript's == looks at. */
+typedef struct {
+	enum { P_NULLISH, P_NUMBER, P_STRING, P_BOOL, P_OBJECT } kind;
+	double number;
+	const char *string;
+	const cJSON *object;
+} primitive_t;
+
+static primitive_t primitive(const value_t *v)
 {
-	if (a->kind != b->kind)
-		return false;
-	switch (a->kind) {
+	primitive_t p = { P_NULLISH, 0, NULL, NULL };
+	const cJSON *j = v->json;
+
+	switch (v->kind) {
 	case V_UNDEF:
-		return true;
-	case V_JSON:
-		return a->json == b->json;
+		break;
 	case V_NUMBER:
-		return a->number == b->number;
+		p.kind = P_NUMBER;
+		p.number = v->number;
+		break;
 	case V_BOOL:
-		return a->boolean == b->boolean;
+		p.kind = P_BOOL;
+		p.number = v->boolean;
+		break;
 	case V_STRING:
-		return strcmp(a->string, b->string) == 0;
+		p.kind = P_STRING;
+		p.string = v->string;
+		break;
+	case V_JSON:
+		if (cJSON_IsNumber(j)) {
+			p.kind = P_NUMBER;
+			p.number = j->valuedouble;
+		} else if (cJSON_IsBool(j)) {
+			p.kind = P_BOOL;
+			p.number = cJSON_IsTrue(j);
+		} else if (cJSON_IsString(j) && j->valuestring) {
+			p.kind = P_STRING;
+			p.string = j->valuestring;
+		} else if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
+			p.kind = P_OBJECT;
+			p.object = j;
+		}
+		break;
 	}
-	return false;
+	return p;
+}
+
+/* JavaScript's Number(string) for decimal text; NaN for the rest (hex and the like). */
+static double string_to_number(const char *s)
+{
+	const char *start = s, *end;
+	char *stop;
+	double d;
+
+	while (is_space(*start))
+		start++;
+	end = start + strlen(start);
+	while (end > start && is_space(end[-1]))
+		end--;
+	if (start == end)
+		return 0;
+	for (const char *c = start; c < end; c++)
+		if (!strchr("0123456789+-.eE", *c))
+			return strncmp(start, "Infinity", 8) == 0 && end - start == 8 ? INFINITY : NAN;
+	d = strtod(start, &stop);
+	return stop == end ? d : NAN;
+}
+
+/*
+ * a == b as JavaScript's loose equality decides it, which is how Handlebars
+ * tells whether a block's context is new (and so whether ../ must skip it).
+ * Objects and arrays are equal only to themselves.
+ */
+static bool same_value(const value_t *va, const value_t *vb)
+{
+	primitive_t a = primitive(va), b = primitive(vb);
+
+	if (a.kind == P_OBJECT || b.kind == P_OBJECT)
+		return a.object == b.object;
+	if (a.kind == P_NULLISH || b.kind == P_NULLISH)
+		return a.kind == b.kind;
+	if (a.kind == P_STRING && b.kind == P_STRING)
+		return strcmp(a.string, b.string) == 0;
+	if (a.kind == P_STRING)
+		a.number = string_to_number(a.string);
+	if (b.kind == P_STRING)
+		b.number = string_to_number(b.string);
+	return a.number == b.number;
 }
 
 /* JavaScript truthiness: false, undefined, null, "", 0 and NaN are falsy. */
