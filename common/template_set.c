@@ -362,8 +362,15 @@ static int load_email(tpl_set_t *set, const char *dir, const char *name, char *e
 	free_entries(entries, n);
 	for (int p = 0; p < 3 && rc == 0; p++) {
 		char *full = join_path(path, part_files[p]);
+		struct stat st;
 
-		rc = compile_file(full, parts[p], err, errlen);
+		if (stat(full, &st) < 0 && errno == ENOENT) {
+			snprintf(err, errlen, "%s: missing (a template has subject.hbs, text.hbs and html.hbs)",
+				 full);
+			rc = -ENOENT;
+		} else {
+			rc = compile_file(full, parts[p], err, errlen);
+		}
 		free(full);
 	}
 	free(path);
