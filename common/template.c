@@ -329,14 +329,21 @@ static void expr_add_part(expr_t *e, const char *s, size_t n)
 	e->parts[e->nparts++] = xstrndup(s, n);
 }
 
-/* A path: [@] segment ((. | /) segment)*, where a segment is an ID, [literal], . or .. */
+/*
+ * A path: [@] segment ((. | /) segment)*, where a segment is an ID,
+ * [literal], . or .. Its text is Handlebars' "original": the segments as
+ * written but without brackets, which names partials and must match between
+ * {{#x}} and {{/x}}.
+ */
 static int parse_path(parser_t *p, expr_t *e)
 {
-	size_t start = p->pos;
+	size_t start = p->pos, tlen = 0;
 
 	e->kind = EXPR_PATH;
+	e->text = xrealloc(NULL, p->len - p->pos + 2);
 	if (peek(p, 0) == '@') {
 		e->data = true;
+		e->text[tlen++] = '@';
 		p->pos++;
 	}
 	for (;;) {
@@ -371,6 +378,8 @@ static int parse_path(parser_t *p, expr_t *e)
 		if (!literal && ((n == 2 && memcmp(p->src + seg, "..", 2) == 0) ||
 				 (n == 1 && p->src[seg] == '.') ||
 				 (n == 4 && memcmp(p->src + seg, "this", 4) == 0))) {
+			memcpy(e->text + tlen, p->src + seg, n);
+			tlen += n;
 			/* As Handlebars: ., .. and this may only lead a path. */
 			if (e->nparts > 0)
 				return perror_at(p, start, "invalid path \"%.*s\"",
@@ -378,15 +387,17 @@ static int parse_path(parser_t *p, expr_t *e)
 			if (n == 2)
 				e->depth++;
 		} else {
+			memcpy(e->text + tlen, p->src + seg, n);
+			tlen += n;
 			expr_add_part(e, p->src + seg, n);
 		}
 		if (peek(p, 0) != '.' && peek(p, 0) != '/')
 			break;
-		p->pos++; /* a separator: another segment follows */
+		e->text[tlen++] = p->src[p->pos++]; /* a separator: another segment follows */
 	}
 	if (!ends_id(peek(p, 0)))
 		return perror_at(p, p->pos, "unexpected character '%c' in a path", peek(p, 0));
-	e->text = xstrndup(p->src + start, p->pos - start);
+	e->text[tlen] = '\0';
 	return 0;
 }
 
