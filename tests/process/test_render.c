@@ -5,15 +5,14 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proc.h"
 #include "runner.h"
+#include "scratch.h"
 
 static char templates_env[600];
 static char tmp[64];
@@ -30,38 +29,22 @@ static void setup(void)
 
 	ck_assert_ptr_nonnull(src);
 	snprintf(templates_env, sizeof(templates_env), "TEMPLATES_DIR=%s/templates", src);
-	snprintf(tmp, sizeof(tmp), "/tmp/wf-render-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
+	scratch_make(tmp, sizeof(tmp));
 }
 
 static void teardown(void)
 {
-	nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(tmp);
 }
 
-/* tmp/name with text; returns the path (static storage, one at a time per name). */
+/* tmp/name with text; returns the path (static storage, eight at a time). */
 static const char *put(const char *name, const char *text)
 {
-	static char path[8][128];
+	static char path[8][256];
 	static int next;
-	char *p = path[next++ % 8], *slash;
-	FILE *f;
+	char *p = path[next++ % 8];
 
-	snprintf(p, 128, "%s/%s", tmp, name);
-	for (slash = strchr(p + strlen(tmp) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(p, 0755);
-		*slash = '/';
-	}
-	f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
+	scratch_put(tmp, name, text, p, 256);
 	return p;
 }
 

@@ -6,50 +6,29 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "runner.h"
+#include "scratch.h"
 #include "template_set.h"
 
 static char root[64];
 
-/* A fresh folder for one test; removed by cleanup(). */
 static void make_root(void)
 {
-	snprintf(root, sizeof(root), "/tmp/wf-tpl-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(root));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
+	scratch_make(root, sizeof(root));
 }
 
 static void cleanup(void)
 {
-	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(root);
 }
 
-/* Writes root/rel, creating its folder. */
 static void put(const char *rel, const char *text)
 {
-	char path[256], *slash;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdir(path, 0755);
-	*slash = '/';
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
+	scratch_put(root, rel, text, NULL, 0);
 }
 
 static void put_email(const char *name, const char *subject, const char *text, const char *html)
