@@ -323,6 +323,18 @@ static bool ends_literal(char c)
 	return c == '\0' || is_space(c) || strchr("~})", c) != NULL;
 }
 
+/* Appends to a growing string; *len and *cap track it. */
+static void text_add(char **text, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*text = xrealloc(*text, *cap);
+	}
+	memcpy(*text + *len, s, n);
+	*len += n;
+	(*text)[*len] = '\0';
+}
+
 static void expr_add_part(expr_t *e, const char *s, size_t n)
 {
 	e->parts = xrealloc(e->parts, (e->nparts + 1) * sizeof(*e->parts));
@@ -337,13 +349,12 @@ static void expr_add_part(expr_t *e, const char *s, size_t n)
  */
 static int parse_path(parser_t *p, expr_t *e)
 {
-	size_t start = p->pos, tlen = 0;
+	size_t start = p->pos, tlen = 0, tcap = 0;
 
 	e->kind = EXPR_PATH;
-	e->text = xrealloc(NULL, p->len - p->pos + 2);
 	if (peek(p, 0) == '@') {
 		e->data = true;
-		e->text[tlen++] = '@';
+		text_add(&e->text, &tlen, &tcap, "@", 1);
 		p->pos++;
 	}
 	for (;;) {
@@ -378,8 +389,7 @@ static int parse_path(parser_t *p, expr_t *e)
 		if (!literal && ((n == 2 && memcmp(p->src + seg, "..", 2) == 0) ||
 				 (n == 1 && p->src[seg] == '.') ||
 				 (n == 4 && memcmp(p->src + seg, "this", 4) == 0))) {
-			memcpy(e->text + tlen, p->src + seg, n);
-			tlen += n;
+			text_add(&e->text, &tlen, &tcap, p->src + seg, n);
 			/* As Handlebars: ., .. and this may only lead a path. */
 			if (e->nparts > 0)
 				return perror_at(p, start, "invalid path \"%.*s\"",
@@ -387,17 +397,16 @@ static int parse_path(parser_t *p, expr_t *e)
 			if (n == 2)
 				e->depth++;
 		} else {
-			memcpy(e->text + tlen, p->src + seg, n);
-			tlen += n;
+			text_add(&e->text, &tlen, &tcap, p->src + seg, n);
 			expr_add_part(e, p->src + seg, n);
 		}
 		if (peek(p, 0) != '.' && peek(p, 0) != '/')
 			break;
-		e->text[tlen++] = p->src[p->pos++]; /* a separator: another segment follows */
+		/* A separator: another segment follows. */
+		text_add(&e->text, &tlen, &tcap, p->src + p->pos++, 1);
 	}
 	if (!ends_id(peek(p, 0)))
 		return perror_at(p, p->pos, "unexpected character '%c' in a path", peek(p, 0));
-	e->text[tlen] = '\0';
 	return 0;
 }
 
@@ -418,17 +427,19 @@ static int parse_literal(parser_t *p, expr_t *e)
 
 	if (c == '"' || c == '\'') {
 		/* As Handlebars: a backslash escapes only the quote character. */
-		size_t i = p->pos + 1, n = 0;
-		char *value = xrealloc(NULL, p->len - p->pos);
+		size_t i = p->pos + 1, end, n = 0;
+		char *value;
 
-		while (i < p->len && p->src[i] != c) {
-			if (p->src[i] == '\\' && i + 1 < p->len && p->src[i + 1] == c)
+		for (end = i; end < p->len && p->src[end] != c; end++)
+			if (p->src[end] == '\\' && end + 1 < p->len && p->src[end + 1] == c)
+				end++;
+		if (end >= p->len)
+			return perror_at(p, start, "unclosed string");
+		value = xrealloc(NULL, end - i + 1);
+		while (i < end) {
+			if (p->src[i] == '\\' && p->src[i + 1] == c)
 				i++;
 			value[n++] = p->src[i++];
-		}
-		if (i >= p->len) {
-			free(value);
-			return perror_at(p, start, "unclosed string");
 		}
 		value[n] = '\0';
 		e->kind = EXPR_STRING;
@@ -1495,10 +1506,12 @@ static bool is_empty(const value_t *v)
 }
 
 /* A string's length as JavaScript counts it, in UTF-16 code units. */
-static double utf16_length(const char *s)
+static double utf16_length(const char *s, unsigned long *steps)
 {
 	double n = 0;
 
+	/* Counting is work too: hostile data could ask for it in a loop. */
+	*steps += strlen(s) / 64;
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
 		if ((*c & 0xC0) != 0x80)
 			n++;
@@ -1750,7 +1763,8 @@ static value_t member(render_t *r, const value_t *v, const char *name)
 
 		if (s == NULL)
 			return undefined_value;
-		return strcmp(name, "length") == 0 ? number_value(utf16_length(s)) : undefined_value;
+		return strcmp(name, "length") == 0 ? number_value(utf16_length(s, &r->steps))
+						   : undefined_value;
 	}
 	if (v->kind != V_JSON)
 		return undefined_value;
@@ -1763,8 +1777,13 @@ static value_t member(render_t *r, const value_t *v, const char *name)
 		return undefined_value;
 	}
 	if (cJSON_IsArray(v->json)) {
-		if (strcmp(name, "length") == 0)
-			return number_value(cJSON_GetArraySize(v->json));
+		if (strcmp(name, "length") == 0) {
+			double n = 0;
+
+			for (const cJSON *item = v->json->child; item; item = item->next, n++)
+				r->steps++;
+			return number_value(n);
+		}
 		if (!array_index(name, &index))
 			return undefined_value;
 		for (const cJSON *item = v->json->child; item; item = item->next) {

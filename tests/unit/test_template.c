@@ -457,6 +457,48 @@ START_TEST(work_is_limited)
 }
 END_TEST
 
+START_TEST(largest_template_compiles_in_linear_space)
+{
+	/* ~60,000 paths and strings in 1 MiB: quadratic memory would need tens of gigabytes. */
+	static const char unit[] = "{{#if \"s\"}}{{a.b}}{{/if}}";
+	size_t n = TPL_MAX_SOURCE / (sizeof(unit) - 1);
+	char *text = malloc(n * (sizeof(unit) - 1) + 1), *out, err[256];
+	cJSON *data = cJSON_Parse("{\"a\":{\"b\":\"x\"}}");
+	tpl_t *tpl;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(text + i * (sizeof(unit) - 1), unit, sizeof(unit) - 1);
+	text[n * (sizeof(unit) - 1)] = '\0';
+	ck_assert_int_eq(tpl_compile(text, strlen(text), "big.hbs", NULL, &tpl, err, sizeof(err)), 0);
+	ck_assert_int_eq(tpl_render(tpl, data, NULL, NULL, &out, err, sizeof(err)), 0);
+	ck_assert_uint_eq(strlen(out), n);
+	free(out);
+	tpl_free(tpl);
+	cJSON_Delete(data);
+	free(text);
+}
+END_TEST
+
+START_TEST(lengths_count_as_work)
+{
+	const tpl_options_t budget = { .max_steps = 1000 };
+	char *json = malloc(70000);
+
+	/* 100 lengths of a 64 KiB string: little output, but 6.4 MB to count. */
+	strcpy(json, "{\"a\":[1,2,3,4,5,6,7,8,9,10,1,2,3,4,5,6,7,8,9,10,1,2,3,4,5,6,7,8,9,10,1,2,3,4,5,6,7,"
+		     "8,9,10,1,2,3,4,5,6,7,8,9,10],\"s\":\"");
+	{
+		size_t at = strlen(json);
+
+		memset(json + at, 'x', 65536);
+		strcpy(json + at + 65536, "\"}");
+	}
+	expect_render_error("{{#each a}}{{../s.length}}{{/each}}", json, &budget, -ETIMEDOUT,
+			    "rendering took more than 1000 steps");
+	free(json);
+}
+END_TEST
+
 START_TEST(oversized_template_is_refused)
 {
 	size_t n = TPL_MAX_SOURCE + 1;
@@ -511,5 +553,6 @@ RUNNER_MAIN("template", 30, paths, missing_values_render_empty, escaping_every_s
 	    standalone_partials_are_indented, escaped_tags, compile_once_render_many, no_escape_option,
 	    syntax_errors_name_file_line_and_column, nesting_is_limited_at_compile_time,
 	    output_size_is_capped, partial_recursion_is_limited, work_is_limited,
+	    largest_template_compiles_in_linear_space, lengths_count_as_work,
 	    oversized_template_is_refused, partials_are_checked_when_added,
 	    missing_partial_at_render_is_an_error_not_a_crash)
