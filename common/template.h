@@ -56,6 +56,7 @@ typedef struct {
  */
 int tpl_compile(const char *text, size_t len, const char *filename, const tpl_set_t *partials,
 		tpl_t **out, char *err, size_t errlen);
+/* Frees a compiled template; accepts NULL. */
 void tpl_free(tpl_t *tpl);
 
 /* The file name given to tpl_compile() (or "<template>"); owned by tpl. */

@@ -58,6 +58,7 @@ int tpl_set_new(tpl_set_t **out);
 int tpl_set_add_partial(tpl_set_t *set, const char *name, const char *text, size_t len,
 			const char *filename, char *err, size_t errlen);
 
+/* Frees the set and every template in it; accepts NULL. */
 void tpl_set_free(tpl_set_t *set);
 
 /* The email template called name, or NULL. Owned by the set. */
