@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "wftime.h"
 
 #define DB_PARAMS_MAX 12
 #define BACKOFF_MIN_MS 100
@@ -21,6 +22,7 @@ struct db {
 	int *stmt_counts;
 	int nsets;
 	bool reported_down; /* log "connection lost" once per outage */
+	double connected_ms;
 };
 
 db_t *db_new(const wf_config_t *cfg, const char *application_name)
@@ -49,6 +51,11 @@ void db_free(db_t *db)
 PGconn *db_conn(db_t *db)
 {
 	return db->conn;
+}
+
+double db_connected_since(db_t *db)
+{
+	return db->connected_ms;
 }
 
 bool db_connected(db_t *db)
@@ -109,6 +116,7 @@ int db_connect(db_t *db)
 		db->conn = NULL;
 		return -1;
 	}
+	db->connected_ms = wftime_monotonic_ms();
 	if (db->reported_down)
 		log_info("connected to the database");
 	db->reported_down = false;

@@ -213,6 +213,8 @@ static void format_text(char *buf, size_t *len, const char *when, log_level_t le
 }
 
 static void log_vwrite(log_level_t level, const log_field_t *fields, size_t nfields,
+		       const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void log_vwrite(log_level_t level, const log_field_t *fields, size_t nfields,
 		       const char *fmt, va_list ap)
 {
 	char msg[LOG_LINE_MAX / 2];

@@ -78,7 +78,9 @@ int migrate_run(db_t *db, int *applied)
 	int count = 0;
 	int rc = -1;
 
-	if (db_command(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL) < 0)
+	/* "already exists, skipping" notices are expected on every run after the first. */
+	if (db_command(db, "SET client_min_messages = warning", 0, NULL) < 0 ||
+	    db_command(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL) < 0)
 		return -1;
 	if (db_command(db, sql_create_ledger, 0, NULL) < 0)
 		goto out;

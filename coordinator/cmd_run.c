@@ -1,8 +1,8 @@
 /*
- * cmd_run.c - `wf-coordinator run`: migrate, then serve until SIGTERM.
+ * cmd_run.c - `wf-coordinator run` (the default): migrate, then serve.
  */
 #include "commands.h"
-#include "log.h"
+#include "coordinator.h"
 
 int cmd_run(const wf_config_t *cfg, int argc, char **argv)
 {
@@ -10,6 +10,5 @@ int cmd_run(const wf_config_t *cfg, int argc, char **argv)
 
 	if (rc != 0)
 		return rc;
-	log_error("the coordinator loop is not built yet");
-	return 1;
+	return coord_run(cfg);
 }

@@ -23,6 +23,7 @@ static const command_t commands[] = {
 	{ "run", cmd_run, true, "migrate, then run the coordinator (the default)" },
 	{ "migrate", cmd_migrate, true, "apply the migrations in sql/ and exit" },
 	{ "settings", cmd_settings, false, "print every setting with its default (env.example)" },
+	{ "render", cmd_render, true, "preview an email template: render <template>|--stdin [context.json]" },
 	{ "eval", cmd_eval, false, "evaluate a JSON Logic rule: eval '<rule>' ['<data>']" },
 };
 

@@ -78,6 +78,15 @@ END $$;
 CREATE TRIGGER wf_steps_inserted AFTER INSERT ON wf_steps
     FOR EACH STATEMENT EXECUTE FUNCTION wf_steps_notify();
 
+-- A step that becomes ready (resume, start, a child's end) or falls due
+-- earlier also wakes the workers, whoever changed it. Not a step a worker
+-- just finished (claimed -> ready): that worker claims again at once itself,
+-- and a NOTIFY on the hot path would serialise commits.
+CREATE TRIGGER wf_steps_readied AFTER UPDATE OF status, run_at ON wf_steps
+    FOR EACH ROW
+    WHEN (NEW.status = 'ready' AND (OLD.status NOT IN ('ready', 'claimed') OR NEW.run_at < OLD.run_at))
+    EXECUTE FUNCTION wf_steps_notify();
+
 -- Registers a worker child; returns its id, the owner of its leases.
 CREATE FUNCTION wf_worker_register(p_host text, p_pid integer, p_slot integer, p_pool_pid integer)
 RETURNS bigint LANGUAGE sql AS $$
@@ -127,7 +136,7 @@ CREATE FUNCTION wf_release_worker_steps(p_worker bigint, p_reason text)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     released integer := 0;
-    s record;
+    s wf_steps;
 BEGIN
     UPDATE wf_workers SET status = CASE WHEN status = 'running' THEN 'dead' ELSE status END,
                           stopped_at = coalesce(stopped_at, now()), current_step = NULL
@@ -162,21 +171,24 @@ BEGIN
         claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL,
         run_at = now(), crashes = crashes + 1
     WHERE id = s.id;
-    PERFORM pg_notify('wf_steps', '');
+    PERFORM pg_notify('wf_steps', '');  -- claimed -> ready is not caught by wf_steps_readied
 END $$;
 
 -- The sweeper: pools whose heartbeat is older than p_dead_after are dead;
 -- their steps, and any step whose lease has run out, go back to the queue.
+-- A NULL p_dead_after skips the heartbeat check (the sweeper passes NULL
+-- until its own connection has been up for that long, so that pools get the
+-- chance to heartbeat after the database itself was down).
 CREATE FUNCTION wf_rescue_steps(p_dead_after interval)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     rescued integer := 0;
     w record;
-    s record;
+    s wf_steps;
 BEGIN
     FOR w IN
         SELECT id FROM wf_workers
-        WHERE status = 'running' AND heartbeat_at < now() - p_dead_after
+        WHERE p_dead_after IS NOT NULL AND status = 'running' AND heartbeat_at < now() - p_dead_after
         FOR UPDATE SKIP LOCKED
     LOOP
         rescued := rescued + wf_release_worker_steps(w.id, 'worker heartbeat stopped');
@@ -191,3 +203,19 @@ BEGIN
     END LOOP;
     RETURN rescued;
 END $$;
+
+-- A worker that lost its connection puts back what it held: it cannot know
+-- whether it still holds the claims, so it gives them up (without counting
+-- a crash); a late completion of such a step is refused by its claim check.
+CREATE FUNCTION wf_worker_requeue_own(p_worker bigint)
+RETURNS integer LANGUAGE sql AS $$
+    WITH requeued AS (
+        UPDATE wf_steps s
+        SET status = CASE WHEN e.status = 'paused' THEN 'held' ELSE 'ready' END,
+            claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL, run_at = now()
+        FROM workflow_executions e
+        WHERE s.claimed_by = p_worker AND s.status = 'claimed' AND e.id = s.execution_id
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM requeued
+$$;

@@ -49,15 +49,22 @@ INSERT INTO workflow_status_transitions (from_status, to_status) VALUES
     ('delayed', 'cancelled'),
     ('paused', 'cancelled');
 
+-- Raises WF409 unless from -> to is in the table (a state to itself never is).
+CREATE FUNCTION wf_assert_transition(p_id uuid, p_from text, p_to text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM workflow_status_transitions
+                   WHERE from_status = p_from AND to_status = p_to) THEN
+        RAISE EXCEPTION 'illegal transition of execution %: % -> %', p_id, p_from, p_to
+            USING ERRCODE = 'WF409';
+    END IF;
+END $$;
+
 CREATE FUNCTION wf_execution_transition() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.updated_at := now();
     IF NEW.status IS DISTINCT FROM OLD.status THEN
-        IF NOT EXISTS (SELECT 1 FROM workflow_status_transitions
-                       WHERE from_status = OLD.status AND to_status = NEW.status) THEN
-            RAISE EXCEPTION 'illegal transition of execution %: % -> %', OLD.id, OLD.status, NEW.status
-                USING ERRCODE = 'WF409';
-        END IF;
+        PERFORM wf_assert_transition(OLD.id, OLD.status, NEW.status);
         IF NEW.status IN ('completed', 'failed', 'cancelled') THEN
             NEW.completed_at := now();
         ELSIF OLD.status IN ('completed', 'failed', 'cancelled') THEN

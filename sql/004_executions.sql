@@ -247,8 +247,6 @@ BEGIN
         PERFORM wf_step_requeue(s.id, s.node_id, s.kind, s.attempt, s.run_at, true);
         RETURN 'held';
     END IF;
-    UPDATE workflow_executions SET current_node = s.node_id, attempt = s.attempt WHERE id = e.id;
-
     IF s.kind = 'resume' THEN
         UPDATE workflow_delays SET status = 'resumed', resumed_at = now()
         WHERE execution_id = e.id AND node_id = s.node_id AND status = 'waiting';
@@ -328,7 +326,6 @@ BEGIN
         RAISE EXCEPTION 'execution % is % and already started', p_id, e.status USING ERRCODE = 'WF409';
     END IF;
     UPDATE wf_steps SET run_at = now() WHERE execution_id = p_id;
-    PERFORM pg_notify('wf_steps', '');
     RETURN 'idle';
 END $$;
 
@@ -338,6 +335,7 @@ DECLARE
     e workflow_executions := wf_execution_lock(p_id);
     child uuid;
 BEGIN
+    PERFORM wf_assert_transition(p_id, e.status, 'paused');
     UPDATE workflow_executions SET status = 'paused', status_before_pause = e.status WHERE id = p_id;
     UPDATE wf_steps SET status = 'held' WHERE execution_id = p_id AND status = 'ready';
     FOR child IN SELECT id FROM workflow_executions
@@ -359,7 +357,6 @@ BEGIN
     UPDATE workflow_executions SET status = e.status_before_pause, status_before_pause = NULL
     WHERE id = p_id;
     UPDATE wf_steps SET status = 'ready' WHERE execution_id = p_id AND status = 'held';
-    PERFORM pg_notify('wf_steps', '');
     FOR child IN SELECT id FROM workflow_executions WHERE parent_execution_id = p_id AND status = 'paused'
     LOOP
         PERFORM wf_execution_resume(child);
@@ -375,6 +372,7 @@ DECLARE
     e workflow_executions := wf_execution_lock(p_id);
     child uuid;
 BEGIN
+    PERFORM wf_assert_transition(p_id, e.status, 'cancelled');
     UPDATE workflow_executions SET status = 'cancelled', last_error = p_reason, last_result = NULL
     WHERE id = p_id;
     DELETE FROM wf_steps WHERE execution_id = p_id AND status <> 'claimed';

@@ -1,2 +1,31 @@
+/*
+ * main.c - wf-worker: load the settings, then run the pool.
+ */
 #include <stdio.h>
-int main(void) { return 1; }
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "pool.h"
+
+int main(int argc, char **argv)
+{
+	wf_config_t *cfg = malloc(sizeof(*cfg));
+	char err[512];
+
+	if (argc > 1) {
+		fprintf(stderr, "usage: wf-worker (configured by the environment and .env)\n");
+		return 2;
+	}
+	if (cfg == NULL)
+		return 1;
+	if (config_load(cfg, ".env", err, sizeof(err)) < 0) {
+		fprintf(stderr, "wf-worker: %s\n", err);
+		free(cfg);
+		return 2;
+	}
+	log_setup("worker", (log_level_t)log_level_parse(cfg->log_level),
+		  (log_format_t)log_format_parse(cfg->log_format, STDERR_FILENO));
+	return pool_run(cfg);
+}

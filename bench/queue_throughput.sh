@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/queue_throughput.sh [STEPS] [PROCESSES] [STEPS_PER_EXECUTION]
+#
+# Steps/s of the step queue: STEPS noop steps (STEPS / STEPS_PER_EXECUTION
+# executions of a workflow of that many noop nodes), already enqueued, run
+# by one wf-worker pool with PROCESSES children. The clock runs from the
+# pool's start to the last execution's completion.
+set -euo pipefail
+steps=${1:-20000}
+procs=${2:-2}
+per=${3:-1}
+. "$(dirname "$0")/lib.sh"
+bench_build
+bench_cluster
+bench_database queue
+
+nodes=""
+for i in $(seq 1 "$per"); do
+	next=$([ "$i" -lt "$per" ] && echo "\"n$((i + 1))\"" || echo null)
+	nodes="$nodes${nodes:+,}\"n$i\":{\"type\":\"noop\",\"next\":$next}"
+done
+bench_workflow noop "{\"start\":\"n1\",\"nodes\":{$nodes}}"
+executions=$((steps / per))
+bench_sql -c "SELECT count(wf_execute('noop')) FROM generate_series(1, $executions)" >/dev/null
+
+start=$(now_s)
+WORKER_PROCESSES=$procs LOG_LEVEL=warn "$WORKER" 2>/dev/null &
+pool=$!
+bench_wait "SELECT count(*) FROM workflow_executions WHERE status <> 'completed'" 0 600
+end=$(now_s)
+kill -TERM "$pool"; wait "$pool" || true
+
+python3 - "$steps" "$procs" "$per" "$executions" "$start" "$end" <<'PY'
+import json, sys
+steps, procs, per, execs = map(int, sys.argv[1:5])
+secs = float(sys.argv[6]) - float(sys.argv[5])
+print(json.dumps({"bench": "queue_throughput", "steps": steps, "processes": procs,
+                  "steps_per_execution": per, "seconds": round(secs, 3),
+                  "steps_per_s": round(steps / secs, 1), "executions_per_s": round(execs / secs, 1)}))
+PY

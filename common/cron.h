@@ -1,0 +1,30 @@
+/*
+ * cron.h - five-field cron schedules ("minute hour day-of-month month
+ * day-of-week"), as in crontab(5): numbers, *, lists, ranges, steps, and
+ * month and weekday names. When both day fields are restricted, a day
+ * matches if either does, as Vixie cron does.
+ */
+#ifndef WF_CRON_H
+#define WF_CRON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	uint64_t minutes;	/* bit n: minute n (0-59) */
+	uint32_t hours;		/* 0-23 */
+	uint32_t days;		/* bit n: day of month n (1-31) */
+	uint16_t months;	/* bit n: month n (1-12) */
+	uint8_t weekdays;	/* bit n: weekday n (0-6, Sunday = 0) */
+	bool days_any;		/* the day-of-month field was "*" */
+	bool weekdays_any;	/* the day-of-week field was "*" */
+} cron_t;
+
+/* Parses text; 0, or -1 with the reason (naming the field) in err. */
+int cron_parse(const char *text, cron_t *out, char *err, size_t errlen);
+
+/* Does the schedule fire at this local time (weekday 0-6, Sunday = 0)? */
+bool cron_matches(const cron_t *c, int minute, int hour, int day, int month, int weekday);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * exec_delay.c - the `delay` node: wait a number of seconds, then go on.
+ *
+ * The first run of the node parks the execution (status delayed) with a
+ * resume step due at the end of the wait; the resume step moves on to the
+ * successor. DELAY_SCALE divides every wait, so a demo can run days in
+ * seconds; the history keeps both the nominal and the scaled wait.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "executor.h"
+#include "json.h"
+#include "wftime.h"
+
+static void validate_delay(const cJSON *node, const char *node_id, def_problems_t *problems)
+{
+	double seconds;
+	bool has_seconds = json_has(node, "seconds");
+	bool has_until = json_has(node, "until");
+
+	if (has_seconds == has_until) {
+		def_problem(problems, node_id, NULL, "a delay needs exactly one of \"seconds\" or \"until\"");
+		return;
+	}
+	if (has_seconds && (!json_number(node, "seconds", &seconds) || seconds < 0 || !isfinite(seconds)))
+		def_problem(problems, node_id, NULL, "\"seconds\" must be a non-negative number");
+	if (has_until) {
+		const cJSON *until = cJSON_GetObjectItemCaseSensitive(node, "until");
+
+		if (!cJSON_IsString(until) && !cJSON_IsObject(until))
+			def_problem(problems, node_id, NULL,
+				    "\"until\" must be an ISO-8601 timestamp or a JSON Logic expression");
+	}
+}
+
+/* Seconds from now until the node's wait ends, before scaling; < 0 on error. */
+static double nominal_wait(const exec_ctx_t *ctx, exec_outcome_t *out)
+{
+	double seconds;
+
+	if (json_number(ctx->node->json, "seconds", &seconds))
+		return seconds;
+	exec_fail(out, true, "\"until\" delays are not supported yet");
+	return -1;
+}
+
+static void execute_delay(const exec_ctx_t *ctx, exec_outcome_t *out)
+{
+	double nominal, scaled;
+	char when[40];
+
+	if (strcmp(ctx->kind, "resume") == 0) { /* the wait is over */
+		exec_next(out, ctx->node->next);
+		return;
+	}
+	nominal = nominal_wait(ctx, out);
+	if (nominal < 0)
+		return;
+	scaled = nominal / ctx->cfg->delay_scale;
+	out->status = EXEC_DELAY;
+	out->run_at = ctx->now + scaled;
+	out->delay = json_object();
+	json_add_number(out->delay, "nominal_seconds", nominal);
+	json_add_number(out->delay, "scaled_seconds", scaled);
+	out->result = json_object();
+	json_add_string(out->result, "resume_at", wftime_iso(out->run_at, when, sizeof(when)));
+	json_add_number(out->result, "nominal_seconds", nominal);
+	json_add_number(out->result, "scaled_seconds", scaled);
+}
+
+const executor_t exec_delay = {
+	.type = "delay",
+	.description = "waits a number of seconds, or until a time, then continues",
+	.validate = validate_delay,
+	.execute = execute_delay,
+};

@@ -1,0 +1,66 @@
+/*
+ * exec_noop.c - the built-in `noop` and `log` node types.
+ *
+ * They touch nothing outside the engine, which makes them the queue's own
+ * test and benchmark load: `noop` only moves on (after "sleep_ms", to stand
+ * for real work), `log` also writes its message to the worker's log and the
+ * step's history.
+ */
+#include <time.h>
+
+#include "executor.h"
+#include "json.h"
+#include "log.h"
+
+#define NOOP_SLEEP_MAX_MS 600000
+
+static void validate_noop(const cJSON *node, const char *node_id, def_problems_t *problems)
+{
+	int ms;
+
+	if (json_has(node, "sleep_ms") &&
+	    (!json_int(node, "sleep_ms", &ms) || ms < 0 || ms > NOOP_SLEEP_MAX_MS))
+		def_problem(problems, node_id, NULL, "\"sleep_ms\" must be an integer from 0 to %d",
+			    NOOP_SLEEP_MAX_MS);
+}
+
+static void execute_noop(const exec_ctx_t *ctx, exec_outcome_t *out)
+{
+	int ms;
+
+	if (json_int(ctx->node->json, "sleep_ms", &ms) && ms > 0) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	exec_next(out, ctx->node->next);
+}
+
+static void validate_log(const cJSON *node, const char *node_id, def_problems_t *problems)
+{
+	exec_optional_string(node, node_id, "message", problems);
+}
+
+static void execute_log(const exec_ctx_t *ctx, exec_outcome_t *out)
+{
+	const char *message = json_string(ctx->node->json, "message");
+
+	log_info("%s", message ? message : "(log node)");
+	out->result = json_object();
+	json_add_string(out->result, "logged", message ? message : "");
+	exec_next(out, ctx->node->next);
+}
+
+const executor_t exec_noop = {
+	.type = "noop",
+	.description = "does nothing and moves on (tests and benchmarks)",
+	.validate = validate_noop,
+	.execute = execute_noop,
+};
+
+const executor_t exec_log = {
+	.type = "log",
+	.description = "writes its message to the worker log and the history (tests)",
+	.validate = validate_log,
+	.execute = execute_log,
+};

@@ -1,0 +1,80 @@
+/*
+ * executor.h - the table of node types: one row and one file per type.
+ *
+ * validate checks a node's own fields when a definition is saved (it runs
+ * in the coordinator and in `validate`); execute runs the node in a worker
+ * child and says what happened, without touching the database: the step
+ * runner commits the outcome, its log rows and the next step together.
+ */
+#ifndef WF_EXECUTOR_H
+#define WF_EXECUTOR_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "definition.h"
+
+typedef enum {
+	EXEC_NEXT,	/* done: continue at next_node (NULL ends the execution) */
+	EXEC_DELAY,	/* park until run_at, then resume this node */
+	EXEC_WAIT,	/* a child execution was requested (child); wait for it */
+	EXEC_ERROR,	/* failed: retried per policy unless permanent */
+} exec_status_t;
+
+/* What a step runs with. Everything is borrowed for the duration of execute. */
+typedef struct {
+	const wf_config_t *cfg;
+	const def_t *def;
+	const def_node_t *node;
+	const char *execution_id;
+	const char *kind;	/* run, resume, child_done, child_failed */
+	int attempt;
+	const cJSON *context;	/* the execution's context */
+	double now;		/* epoch seconds when the step started */
+	void *services;		/* the worker's messaging and template services */
+} exec_ctx_t;
+
+/* What a step produced. Trees are owned by the outcome (exec_outcome_clear). */
+typedef struct {
+	exec_status_t status;
+	const char *next_node;	/* EXEC_NEXT; borrowed from the definition */
+	double run_at;		/* EXEC_DELAY: epoch seconds */
+	bool permanent;		/* EXEC_ERROR: do not retry */
+	bool deferred;		/* EXEC_ERROR: rate-limited; retry at run_at without counting an attempt */
+	char error[512];
+	cJSON *result;		/* recorded in the history */
+	cJSON *logs;		/* array of {"email_log": {...}} and the like */
+	cJSON *delay;		/* EXEC_DELAY: {"nominal_seconds": .., "scaled_seconds": ..} */
+	cJSON *child;		/* EXEC_WAIT: {"workflow": name, "context": {...}} */
+} exec_outcome_t;
+
+typedef struct executor {
+	const char *type;
+	const char *description;
+	bool branching;		/* successors are "true"/"false" instead of "next" */
+	bool external;		/* talks to the outside world: commit right after it */
+	/* Appends problems with the node's own fields; node_id names them. */
+	void (*validate)(const cJSON *node, const char *node_id, def_problems_t *problems);
+	void (*execute)(const exec_ctx_t *ctx, exec_outcome_t *out);
+} executor_t;
+
+/* The executor of a node type, or NULL when the type is unknown. */
+const executor_t *executor_find(const char *type);
+/* Every executor, for listings such as GET /workflow/node-types. */
+const executor_t *const *executor_all(int *count);
+
+/* Outcome helpers. */
+void exec_outcome_init(exec_outcome_t *out);
+void exec_outcome_clear(exec_outcome_t *out);
+void exec_fail(exec_outcome_t *out, bool permanent, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void exec_next(exec_outcome_t *out, const char *next_node);
+
+/* Field checks shared by the validate functions. */
+void exec_require_string(const cJSON *node, const char *node_id, const char *field,
+			 def_problems_t *problems);
+void exec_optional_string(const cJSON *node, const char *node_id, const char *field,
+			  def_problems_t *problems);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * coordinator.c - the coordinator's loop.
+ *
+ * Nothing here blocks on the database: the loop only reacts to
+ * notifications, timers and signals, and hands every piece of database work
+ * to a job on the threadpool. Jobs:
+ *   sweeper     rescues steps of dead workers and expired leases
+ *   workflows   validates definitions written by plain SQL
+ */
+#include "coordinator.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "dbpool.h"
+#include "jobs.h"
+#include "listener.h"
+#include "log.h"
+#include "wftime.h"
+#include "workflows.h"
+
+typedef struct {
+	const wf_config_t *cfg;
+	uv_loop_t *loop;
+	uv_signal_t sigterm, sigint, sighup;
+	listener_t listener;
+	job_t sweeper;
+	job_t workflows;
+	bool stopping;
+} coord_t;
+
+static const char *const channels[] = { "wf_workflows", NULL };
+
+static int sweep(job_t *job, db_t *db)
+{
+	coord_t *c = job->data;
+	char dead_after[32];
+	const char *params[1] = { NULL };
+	double up_ms = wftime_monotonic_ms() - db_connected_since(db);
+	PGresult *res;
+	int rescued;
+
+	/* Right after (re)connecting, give the pools time to heartbeat first. */
+	if (up_ms >= c->cfg->worker_dead_after_s * 1000.0) {
+		snprintf(dead_after, sizeof(dead_after), "%d seconds", c->cfg->worker_dead_after_s);
+		params[0] = dead_after;
+	}
+	res = db_query(db, "SELECT wf_rescue_steps($1::interval)", 1, params);
+	if (!db_ok(res)) {
+		PQclear(res);
+		return -1;
+	}
+	rescued = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (rescued > 0)
+		log_info("rescued %d step%s from dead workers or expired leases", rescued,
+			 rescued == 1 ? "" : "s");
+	return 0;
+}
+
+static int validate_workflows(job_t *job, db_t *db)
+{
+	return workflows_validate_pending(db) < 0 ? -1 : 0;
+}
+
+static void on_notify(void *data, const char *channel, const char *payload)
+{
+	coord_t *c = data;
+
+	if (strcmp(channel, "wf_workflows") == 0)
+		job_kick(&c->workflows);
+}
+
+static void on_reconnect(void *data)
+{
+	coord_t *c = data;
+
+	/* Notifications may have been missed while disconnected: catch up. */
+	job_kick(&c->workflows);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void shutdown_coordinator(coord_t *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	log_info("stopping: finishing work in flight");
+	job_stop(&c->sweeper);
+	job_stop(&c->workflows);
+	listener_stop(&c->listener);
+	close_handle((uv_handle_t *)&c->sigterm);
+	close_handle((uv_handle_t *)&c->sigint);
+	close_handle((uv_handle_t *)&c->sighup);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+	coord_t *c = handle->data;
+
+	if (signum == SIGHUP) {
+		log_info("SIGHUP: nothing to reload in the coordinator");
+		return;
+	}
+	shutdown_coordinator(c);
+}
+
+static void watch_signal(coord_t *c, uv_signal_t *h, int signum)
+{
+	uv_signal_init(c->loop, h);
+	h->data = c;
+	uv_signal_start(h, on_signal, signum);
+}
+
+int coord_run(const wf_config_t *cfg)
+{
+	coord_t c = { .cfg = cfg };
+
+	signal(SIGPIPE, SIG_IGN);
+	c.loop = uv_default_loop();
+	dbpool_init(cfg);
+	watch_signal(&c, &c.sigterm, SIGTERM);
+	watch_signal(&c, &c.sigint, SIGINT);
+	watch_signal(&c, &c.sighup, SIGHUP);
+	job_init(&c.sweeper, c.loop, "sweeper", sweep, &c, (uint64_t)cfg->sweep_interval_ms);
+	job_init(&c.workflows, c.loop, "workflow validation", validate_workflows, &c,
+		 (uint64_t)cfg->batch_interval_ms);
+	listener_start(&c.listener, c.loop, cfg, channels, on_notify, on_reconnect, &c);
+	job_kick(&c.workflows);
+	log_info("coordinator running");
+
+	uv_run(c.loop, UV_RUN_DEFAULT);
+	uv_loop_close(c.loop);
+	dbpool_close_all();
+	log_info("coordinator stopped");
+	return 0;
+}

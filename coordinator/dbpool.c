@@ -1,0 +1,44 @@
+/*
+ * dbpool.c - thread-local connections for the threadpool.
+ */
+#include "dbpool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#define DBPOOL_MAX 128
+
+static const wf_config_t *pool_cfg;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static db_t *pool_all[DBPOOL_MAX];
+static int pool_count;
+static _Thread_local db_t *thread_db;
+
+void dbpool_init(const wf_config_t *cfg)
+{
+	pool_cfg = cfg;
+}
+
+db_t *dbpool_get(void)
+{
+	if (thread_db == NULL) {
+		thread_db = db_new(pool_cfg, "wf-coordinator");
+		/* Remembered so that dbpool_close_all can close it from the main thread. */
+		pthread_mutex_lock(&pool_lock);
+		if (pool_count < DBPOOL_MAX)
+			pool_all[pool_count++] = thread_db;
+		pthread_mutex_unlock(&pool_lock);
+	}
+	if (!db_connected(thread_db) && db_connect(thread_db) < 0)
+		return NULL;
+	return thread_db;
+}
+
+void dbpool_close_all(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	for (int i = 0; i < pool_count; i++)
+		db_free(pool_all[i]);
+	pool_count = 0;
+	pthread_mutex_unlock(&pool_lock);
+}

@@ -1,0 +1,21 @@
+/*
+ * dbpool.h - one database connection per libuv threadpool thread.
+ *
+ * The coordinator's loop never touches the database itself: work that needs
+ * it runs on the threadpool (uv_queue_work), where each thread keeps its own
+ * connection, connected on first use and reconnected after a failure.
+ */
+#ifndef WF_DBPOOL_H
+#define WF_DBPOOL_H
+
+#include "config.h"
+#include "db.h"
+
+/* Call once before the loop starts; cfg must outlive the pool. */
+void dbpool_init(const wf_config_t *cfg);
+/* The calling thread's connection, connected; NULL when the database is unreachable. */
+db_t *dbpool_get(void);
+/* Closes every connection; call after the loop has ended. */
+void dbpool_close_all(void);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * workflows.c - validating definitions stored in the workflow table.
+ *
+ * The engine validates what it writes itself before writing it. Definitions
+ * inserted or changed by plain SQL arrive with valid = NULL (the versioning
+ * trigger sees to that) and a NOTIFY on wf_workflows; this module checks
+ * them in C, marks them valid or invalid with the list of problems, and logs
+ * the invalid ones. wf_execution_create refuses to start an invalid one.
+ */
+#include "workflows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "log.h"
+
+static const cJSON *lookup_workflow(void *arg, const char *name)
+{
+	workflows_resolver_t *r = arg;
+	const char *params[1] = { name };
+	const cJSON *cached = cJSON_GetObjectItemCaseSensitive(r->loaded, name);
+	PGresult *res;
+	cJSON *def;
+
+	if (cached)
+		return cJSON_IsNull(cached) ? NULL : cached;
+	res = db_query(r->db, "SELECT definition FROM workflow WHERE name = $1", 1, params);
+	def = db_ok(res) && PQntuples(res) == 1 ? cJSON_Parse(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	/* Unknown names are cached as null, so each is looked up once. */
+	json_add(r->loaded, name, def ? def : cJSON_CreateNull());
+	return def;
+}
+
+void workflows_resolver_init(workflows_resolver_t *r, db_t *db)
+{
+	r->db = db;
+	r->loaded = json_object();
+	r->resolver.lookup = lookup_workflow;
+	r->resolver.arg = r;
+}
+
+void workflows_resolver_free(workflows_resolver_t *r)
+{
+	cJSON_Delete(r->loaded);
+	r->loaded = NULL;
+}
+
+static int record_verdict(db_t *db, const char *id, const char *definition, bool valid,
+			  const def_problems_t *problems)
+{
+	cJSON *errors = valid ? NULL : def_problems_json(problems);
+	char *errors_text = errors ? json_print(errors) : NULL;
+	const char *params[4] = { id, valid ? "true" : "false", errors_text, definition };
+	int rc;
+
+	/* Only if the definition is still the one we checked. */
+	rc = db_command(db,
+			"UPDATE workflow SET valid = $2::boolean, errors = $3::jsonb"
+			" WHERE id = $1::bigint AND definition = $4::jsonb AND valid IS NULL",
+			4, params);
+	free(errors_text);
+	cJSON_Delete(errors);
+	return rc;
+}
+
+int workflows_validate_pending(db_t *db)
+{
+	PGresult *res = db_query(db,
+				 "SELECT id, name, definition FROM workflow WHERE valid IS NULL ORDER BY id LIMIT 100",
+				 0, NULL);
+	int n;
+
+	if (!db_ok(res)) {
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		const char *id = PQgetvalue(res, i, 0);
+		const char *name = PQgetvalue(res, i, 1);
+		const char *text = PQgetvalue(res, i, 2);
+		cJSON *json = cJSON_Parse(text);
+		def_problems_t problems = { 0 };
+		workflows_resolver_t resolver;
+		bool valid;
+
+		workflows_resolver_init(&resolver, db);
+		valid = def_validate(json, &resolver.resolver, &problems) == 0;
+		if (!valid)
+			log_warn("workflow \"%s\" is invalid and will not run: %s%s", name,
+				 problems.items[0].message, problems.count > 1 ? " (and more)" : "");
+		record_verdict(db, id, text, valid, &problems);
+		workflows_resolver_free(&resolver);
+		def_problems_free(&problems);
+		cJSON_Delete(json);
+	}
+	PQclear(res);
+	return n;
+}

@@ -1,0 +1,32 @@
+/*
+ * workflows.h - definitions as the coordinator stores and checks them.
+ */
+#ifndef WF_WORKFLOWS_H
+#define WF_WORKFLOWS_H
+
+#include <cjson/cJSON.h>
+
+#include "db.h"
+#include "definition.h"
+
+/*
+ * A resolver that looks other workflows up in the database, for shared_flow
+ * checks. Trees it returns stay valid until workflows_resolver_free.
+ */
+typedef struct {
+	def_resolver_t resolver;
+	db_t *db;
+	cJSON *loaded; /* name -> definition, owned */
+} workflows_resolver_t;
+
+void workflows_resolver_init(workflows_resolver_t *r, db_t *db);
+void workflows_resolver_free(workflows_resolver_t *r);
+
+/*
+ * Validates every workflow whose definition was written without validation
+ * (valid IS NULL, e.g. by plain SQL) and records the verdict and problems.
+ * Returns how many were checked, or -1 on a database error.
+ */
+int workflows_validate_pending(db_t *db);
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * test_control.c - start, stop, pause, resume and cancel as SQL functions,
+ * the outcome of a step that finishes after its execution was paused or
+ * cancelled, and the replay of a dead letter.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "runner.h"
+#include "testdb.h"
+
+static const char *const delay_flow =
+	"{\"start\":\"w\",\"nodes\":{\"w\":{\"type\":\"delay\",\"seconds\":60,\"next\":\"a\"},\"a\":{\"type\":\"noop\"}}}";
+
+static long worker(testdb_t *t)
+{
+	return testdb_long(t, "SELECT wf_worker_register('test', 1, 0, 1)", 0, NULL);
+}
+
+/* Claims the execution's step as a worker would; returns "step_id claims". */
+static void claim(testdb_t *t, long w, char *step, char *claims)
+{
+	char wt[24];
+	const char *params[1] = { wt };
+	PGresult *res;
+
+	snprintf(wt, sizeof(wt), "%ld", w);
+	res = testdb_query(t, "SELECT step_id, claims FROM wf_claim_steps($1::bigint, 1, 60)", 1, params);
+	ck_assert_int_eq(PQntuples(res), 1);
+	strcpy(step, PQgetvalue(res, 0, 0));
+	strcpy(claims, PQgetvalue(res, 0, 1));
+	PQclear(res);
+}
+
+static const char *status_of(testdb_t *t, const char *id)
+{
+	const char *params[1] = { id };
+
+	return testdb_text(t, "SELECT status FROM workflow_executions WHERE id = $1::uuid", 1, params);
+}
+
+START_TEST(start_runs_an_execution_created_unstarted)
+{
+	testdb_t *t = testdb_new("start");
+	char id[64];
+	const char *params[1] = { id };
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	snprintf(id, sizeof(id), "%s",
+		 testdb_text(t, "SELECT execution_id FROM wf_execution_create('noop1', p_start => false)", 0, NULL));
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_claim_steps(1, 10, 60)", 0, NULL), 0);
+	PQclear(testdb_query(t, "SELECT wf_execution_start($1::uuid)", 1, params));
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_execution_start($1::uuid)", 1, params), "WF409");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE run_at <= now()", 0, NULL), 1);
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_execution_start('00000000-0000-0000-0000-000000000000')", 0, NULL),
+			 "WF404");
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(pause_and_resume_in_the_middle_of_a_delay)
+{
+	testdb_t *t = testdb_new("pause");
+	char id[64], step[24], claims[16];
+	const char *pid[1] = { id };
+	long w = worker(t);
+
+	fixture_workflow(t, "wait", delay_flow);
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "wait", NULL));
+	claim(t, w, step, claims);
+	{
+		const char *p[3] = { step, claims, NULL };
+
+		ck_assert_str_eq(testdb_text(t, "SELECT wf_step_finish($1::bigint, $2::int, 'delay', NULL,"
+					       " now() + interval '60 seconds', NULL, NULL, NULL,"
+					       " '{\"nominal_seconds\":60,\"scaled_seconds\":60}')", 2, p), "ok");
+	}
+	ck_assert_str_eq(status_of(t, id), "delayed");
+	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pid));
+	ck_assert_str_eq(status_of(t, id), "paused");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'held'", 0, NULL), 1);
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_execution_pause($1::uuid)", 1, pid), "WF409");
+	PQclear(testdb_query(t, "SELECT wf_execution_resume($1::uuid)", 1, pid));
+	ck_assert_str_eq(status_of(t, id), "delayed");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'ready' AND kind = 'resume'"
+				     " AND run_at > now() + interval '50 seconds'", 0, NULL), 1);
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_execution_resume($1::uuid)", 1, pid), "WF409");
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(cancel_removes_pending_steps_and_delays_at_once)
+{
+	testdb_t *t = testdb_new("cancel");
+	char id[64], step[24], claims[16];
+	const char *pid[1] = { id };
+	long w = worker(t);
+
+	fixture_workflow(t, "wait", delay_flow);
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "wait", NULL));
+	claim(t, w, step, claims);
+	{
+		const char *p[2] = { step, claims };
+
+		testdb_text(t, "SELECT wf_step_finish($1::bigint, $2::int, 'delay', NULL, now() + interval '60 s')", 2, p);
+	}
+	PQclear(testdb_query(t, "SELECT wf_execution_cancel($1::uuid, 'unsubscribed')", 1, pid));
+	ck_assert_str_eq(status_of(t, id), "cancelled");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_delays", 0, NULL), "cancelled");
+	ck_assert_str_eq(testdb_text(t, "SELECT last_error FROM workflow_executions", 0, NULL), "unsubscribed");
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(stop_ends_as_cancelled_with_reason_stopped)
+{
+	testdb_t *t = testdb_new("stop");
+	char id[64];
+	const char *pid[1] = { id };
+
+	fixture_workflow(t, "wait", delay_flow);
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "wait", NULL));
+	PQclear(testdb_query(t, "SELECT wf_execution_stop($1::uuid)", 1, pid));
+	ck_assert_str_eq(status_of(t, id), "cancelled");
+	ck_assert_str_eq(testdb_text(t, "SELECT last_error FROM workflow_executions", 0, NULL), "stopped");
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_step_in_flight_when_paused_is_recorded_and_its_successor_held)
+{
+	testdb_t *t = testdb_new("inflight");
+	char id[64], step[24], claims[16];
+	const char *pid[1] = { id };
+	long w = worker(t);
+
+	fixture_workflow(t, "two", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"b\"},\"b\":{\"type\":\"noop\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "two", NULL));
+	claim(t, w, step, claims);
+	ck_assert_str_eq(status_of(t, id), "running");
+	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pid));
+	{
+		const char *p[2] = { step, claims };
+
+		ck_assert_str_eq(testdb_text(t, "SELECT wf_step_finish($1::bigint, $2::int, 'next', 'b')", 2, p), "ok");
+	}
+	ck_assert_str_eq(status_of(t, id), "paused");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'held' AND node_id = 'b'", 0, NULL), 1);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history"
+				     " WHERE from_status = 'paused' AND to_status = 'paused' AND node_id = 'a'", 0, NULL), 1);
+	PQclear(testdb_query(t, "SELECT wf_execution_resume($1::uuid)", 1, pid));
+	ck_assert_str_eq(status_of(t, id), "stepCompleted");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'ready' AND node_id = 'b'", 0, NULL), 1);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_step_finishing_after_cancel_keeps_its_logs_and_nothing_follows)
+{
+	testdb_t *t = testdb_new("cancelflight");
+	char id[64], step[24], claims[16];
+	const char *pid[1] = { id };
+	long w = worker(t);
+
+	fixture_workflow(t, "two", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"b\"},\"b\":{\"type\":\"noop\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "two", NULL));
+	claim(t, w, step, claims);
+	PQclear(testdb_query(t, "SELECT wf_execution_cancel($1::uuid)", 1, pid));
+	{
+		const char *p[2] = { step, claims };
+
+		ck_assert_str_eq(testdb_text(t, "SELECT wf_step_finish($1::bigint, $2::int, 'next', 'b', NULL, NULL, NULL,"
+					       " '[{\"email_log\":{\"recipient\":\"a@example.com\",\"subject\":\"hi\"}}]')", 2, p),
+				 "dropped");
+	}
+	ck_assert_str_eq(status_of(t, id), "cancelled");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs WHERE node_id = 'a'", 0, NULL), 1);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_dead_letter_is_replayed)
+{
+	testdb_t *t = testdb_new("replay");
+	char id[64], step[24], claims[16], dl[24];
+	const char *pdl[1] = { dl };
+	long w = worker(t);
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "noop1", NULL));
+	claim(t, w, step, claims);
+	{
+		const char *p[2] = { step, claims };
+
+		testdb_text(t, "SELECT wf_step_finish($1::bigint, $2::int, 'fail', p_error => 'receiver said 400')", 2, p);
+	}
+	ck_assert_str_eq(status_of(t, id), "failed");
+	snprintf(dl, sizeof(dl), "%s", testdb_text(t, "SELECT id FROM wf_dead_letters WHERE reason = 'receiver said 400'", 0, NULL));
+	PQclear(testdb_query(t, "SELECT wf_dead_letter_replay($1::bigint)", 1, pdl));
+	ck_assert_str_eq(status_of(t, id), "retrying");
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_dead_letter_replay($1::bigint)", 1, pdl), "WF409");
+	claim(t, w, step, claims);
+	{
+		const char *p[2] = { step, claims };
+
+		testdb_text(t, "SELECT wf_step_finish($1::bigint, $2::int, 'next')", 2, p);
+	}
+	ck_assert_str_eq(status_of(t, id), "completed");
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(idempotency_key_returns_the_same_execution)
+{
+	testdb_t *t = testdb_new("idem");
+	char first[64];
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	snprintf(first, sizeof(first), "%s",
+		 testdb_text(t, "SELECT execution_id::text || created::text FROM wf_execution_create('noop1', '{}', 'key-1')", 0, NULL));
+	ck_assert_int_eq((int)strlen(first), 36 + 4);
+	ck_assert_str_eq(testdb_text(t, "SELECT created::text FROM wf_execution_create('noop1', '{}', 'key-1')", 0, NULL), "false");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 1);
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_execute('nope')", 0, NULL), "WF404");
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_execute('noop1', '[1]')", 0, NULL), "WF422");
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("control", 120, start_runs_an_execution_created_unstarted,
+	    pause_and_resume_in_the_middle_of_a_delay, cancel_removes_pending_steps_and_delays_at_once,
+	    stop_ends_as_cancelled_with_reason_stopped,
+	    a_step_in_flight_when_paused_is_recorded_and_its_successor_held,
+	    a_step_finishing_after_cancel_keeps_its_logs_and_nothing_follows, a_dead_letter_is_replayed,
+	    idempotency_key_returns_the_same_execution)

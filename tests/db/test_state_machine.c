@@ -1,0 +1,106 @@
+/*
+ * test_state_machine.c - every legal transition of an execution is allowed
+ * and recorded in the history; every other one is refused, whoever tries.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "runner.h"
+#include "testdb.h"
+
+static const char *const states[] = {
+	"idle", "running", "stepCompleted", "stepFailed", "retrying",
+	"delayed", "completed", "failed", "cancelled", "paused",
+};
+#define NSTATES 10
+
+/* The brief's paths, written out here independently of the SQL table. */
+static const char *const legal[][2] = {
+	{ "idle", "running" }, { "running", "stepCompleted" }, { "stepCompleted", "running" },
+	{ "stepCompleted", "completed" }, { "running", "delayed" }, { "delayed", "running" },
+	{ "running", "stepFailed" }, { "stepFailed", "retrying" }, { "stepFailed", "failed" },
+	{ "retrying", "running" }, { "failed", "retrying" },
+	{ "idle", "paused" }, { "running", "paused" }, { "stepCompleted", "paused" },
+	{ "retrying", "paused" }, { "delayed", "paused" },
+	{ "paused", "idle" }, { "paused", "running" }, { "paused", "stepCompleted" },
+	{ "paused", "retrying" }, { "paused", "delayed" }, { "paused", "completed" },
+	{ "paused", "failed" },
+	{ "idle", "cancelled" }, { "running", "cancelled" }, { "stepCompleted", "cancelled" },
+	{ "stepFailed", "cancelled" }, { "retrying", "cancelled" }, { "delayed", "cancelled" },
+	{ "paused", "cancelled" },
+};
+#define NLEGAL ((int)(sizeof(legal) / sizeof(legal[0])))
+
+static bool is_legal(const char *from, const char *to)
+{
+	for (int i = 0; i < NLEGAL; i++)
+		if (strcmp(legal[i][0], from) == 0 && strcmp(legal[i][1], to) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(every_pair_of_states)
+{
+	testdb_t *t = testdb_new("states");
+	char id[64];
+	int allowed = 0, refused = 0;
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "noop1", NULL));
+	for (int f = 0; f < NSTATES; f++) {
+		for (int to = 0; to < NSTATES; to++) {
+			const char *params[3] = { id, states[f], states[to] };
+			long before, after;
+
+			if (f == to)
+				continue;
+			/* Put the execution in the from-state behind the trigger's back. */
+			testdb_exec(t, "SET session_replication_role = replica");
+			PQclear(testdb_query(t, "UPDATE workflow_executions SET status = $2 WHERE id = $1::uuid", 2, params));
+			testdb_exec(t, "SET session_replication_role = origin");
+			before = testdb_long(t, "SELECT count(*) FROM workflow_execution_history", 0, NULL);
+			if (is_legal(states[f], states[to])) {
+				PQclear(testdb_query(t, "UPDATE workflow_executions SET status = $3 WHERE id = $1::uuid AND $2::text IS NOT NULL", 3, params));
+				after = testdb_long(t, "SELECT count(*) FROM workflow_execution_history"
+						       " WHERE execution_id = $1::uuid AND from_status = $2 AND to_status = $3", 3, params);
+				ck_assert_msg(after >= 1, "%s -> %s wrote no history", states[f], states[to]);
+				allowed++;
+			} else {
+				ck_assert_msg(strcmp(testdb_error(t, "UPDATE workflow_executions SET status = $3 WHERE id = $1::uuid AND $2::text IS NOT NULL",
+								  3, params), "WF409") == 0,
+					      "%s -> %s was not refused", states[f], states[to]);
+				after = testdb_long(t, "SELECT count(*) FROM workflow_execution_history", 0, NULL);
+				ck_assert_int_eq(after, before);
+				refused++;
+			}
+		}
+	}
+	ck_assert_int_eq(allowed, NLEGAL);
+	ck_assert_int_eq(refused, NSTATES * (NSTATES - 1) - NLEGAL);
+	/* The SQL table holds exactly these pairs. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_status_transitions", 0, NULL), NLEGAL);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(terminal_states_set_completed_at)
+{
+	testdb_t *t = testdb_new("terminal");
+	char id[64];
+	const char *params[1] = { id };
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "noop1", NULL));
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE completed_at IS NULL", 0, NULL), 1);
+	PQclear(testdb_query(t, "SELECT wf_execution_cancel($1::uuid)", 1, params));
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE completed_at IS NOT NULL", 0, NULL), 1);
+	/* A cancelled execution can be neither resumed nor cancelled again. */
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_execution_resume($1::uuid)", 1, params), "WF409");
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_execution_cancel($1::uuid)", 1, params), "WF409");
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("state_machine", 120, every_pair_of_states, terminal_states_set_completed_at)

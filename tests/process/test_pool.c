@@ -1,0 +1,226 @@
+/*
+ * test_pool.c - the real wf-worker binary: exactly-once completion with
+ * several children, kill -9 of a child holding steps, scaling by signals,
+ * draining on SIGTERM, SIGHUP replacement, and waking on time for a step
+ * due in two seconds.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "fixtures.h"
+#include "proc.h"
+#include "runner.h"
+#include "testdb.h"
+
+static pid_t start_pool(int processes, const char *extra)
+{
+	static char procs[32];
+	const char *env[] = { procs, "LOG_FORMAT=json", "WORKER_POLL_MS=1000",
+			      extra ? extra : "WF_TEST=1", NULL };
+
+	snprintf(procs, sizeof(procs), "WORKER_PROCESSES=%d", processes);
+	return proc_start("WF_WORKER", NULL, env, "/tmp/wf-test-pool.log");
+}
+
+static int child_count(pid_t pool)
+{
+	pid_t kids[64];
+
+	return proc_children(pool, kids, 64);
+}
+
+static bool wait_children(pid_t pool, int n, int timeout_ms)
+{
+	double deadline = proc_now_ms() + timeout_ms;
+
+	while (proc_now_ms() < deadline) {
+		if (child_count(pool) == n)
+			return true;
+		proc_sleep_ms(20);
+	}
+	return false;
+}
+
+static void stop_pool(pid_t pool)
+{
+	int status;
+
+	proc_signal(pool, SIGTERM);
+	status = proc_wait(pool, 30000);
+	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "pool did not drain and exit 0 (status %d)", status);
+}
+
+static void assert_each_step_once(testdb_t *t, long executions, long steps_each)
+{
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'",
+				     0, NULL), executions);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE to_status = 'stepCompleted'",
+				     0, NULL), executions * steps_each);
+	ck_assert_int_eq(testdb_long(t,
+				     "SELECT count(*) FROM (SELECT execution_id, node_id FROM workflow_execution_history"
+				     " WHERE to_status = 'stepCompleted' GROUP BY 1, 2 HAVING count(*) <> 1) x",
+				     0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+}
+
+START_TEST(ten_thousand_steps_each_completed_once_by_four_workers)
+{
+	testdb_t *t = testdb_new("pool10k");
+	pid_t pool;
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	fixture_executions(t, "noop1", 10000, NULL);
+	pool = start_pool(4, NULL);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'",
+					   10000, 120000), 10000);
+	/* All four children took part. */
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE steps_done > 0", 4, 5000), 4);
+	stop_pool(pool);
+	assert_each_step_once(t, 10000, 1);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(kill_9_of_a_child_holding_steps)
+{
+	testdb_t *t = testdb_new("kill9");
+	pid_t pool, victim;
+	double killed_at;
+
+	fixture_workflow(t, "slow", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"sleep_ms\":1500}}}");
+	pool = start_pool(2, "WORKER_BATCH=1");
+	ck_assert(wait_children(pool, 2, 10000));
+	fixture_executions(t, "slow", 6, NULL);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'claimed'", 2, 10000), 2);
+	victim = (pid_t)testdb_long(t,
+				    "SELECT w.pid FROM wf_steps s JOIN wf_workers w ON w.id = s.claimed_by"
+				    " WHERE s.status = 'claimed' LIMIT 1", 0, NULL);
+	ck_assert(proc_signal(victim, SIGKILL));
+	killed_at = proc_now_ms();
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'",
+					   6, 10000), 6);
+	ck_assert_msg(proc_now_ms() - killed_at < 10000, "steps of the killed child took too long");
+	assert_each_step_once(t, 6, 1);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'dead'", 0, NULL), 1);
+	/* The pool replaced the child it lost. */
+	ck_assert(wait_children(pool, 2, 5000));
+	stop_pool(pool);
+	testdb_free(t);
+}
+END_TEST
+
+static long running_in_registry(testdb_t *t)
+{
+	return testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'running'", 0, NULL);
+}
+
+static void expect_children(testdb_t *t, pid_t pool, int n)
+{
+	ck_assert_msg(wait_children(pool, n, 10000), "expected %d children, have %d", n, child_count(pool));
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'running'", n, 10000), n);
+}
+
+START_TEST(signals_scale_respawn_and_drain)
+{
+	testdb_t *t = testdb_new("signals");
+	pid_t pool = start_pool(2, NULL);
+	pid_t kids[8];
+
+	expect_children(t, pool, 2);
+	proc_signal(pool, SIGTTIN);
+	expect_children(t, pool, 3);
+	proc_signal(pool, SIGTTOU);
+	expect_children(t, pool, 2);
+	proc_signal(pool, SIGTTOU);
+	expect_children(t, pool, 1);
+	proc_signal(pool, SIGTTOU); /* never fewer than one */
+	proc_sleep_ms(300);
+	expect_children(t, pool, 1);
+
+	/* A killed child is reaped and replaced by a new process. */
+	ck_assert_int_eq(proc_children(pool, kids, 8), 1);
+	proc_signal(kids[0], SIGKILL);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'dead'", 1, 10000), 1);
+	expect_children(t, pool, 1);
+	ck_assert_int_eq(proc_children(pool, kids + 1, 7), 1);
+	ck_assert_int_ne(kids[1], kids[0]);
+
+	stop_pool(pool);
+	ck_assert_int_eq(running_in_registry(t), 0);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(sighup_replaces_every_child)
+{
+	testdb_t *t = testdb_new("sighup");
+	pid_t pool = start_pool(2, NULL);
+	pid_t before[8], after[8];
+
+	expect_children(t, pool, 2);
+	ck_assert_int_eq(proc_children(pool, before, 8), 2);
+	proc_signal(pool, SIGHUP);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'stopped'", 2, 10000), 2);
+	expect_children(t, pool, 2);
+	ck_assert_int_eq(proc_children(pool, after, 8), 2);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			ck_assert_int_ne(before[i], after[j]);
+	stop_pool(pool);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_step_due_in_two_seconds_starts_on_time)
+{
+	testdb_t *t = testdb_new("ontime");
+	pid_t pool = start_pool(2, "WORKER_POLL_MS=60000");
+	double lateness_ms;
+
+	fixture_workflow(t, "wait2", "{\"start\":\"w\",\"nodes\":{\"w\":{\"type\":\"delay\",\"seconds\":2,\"next\":\"a\"},"
+				     "\"a\":{\"type\":\"noop\"}}}");
+	expect_children(t, pool, 2);
+	proc_sleep_ms(200); /* the children are idle, waiting on their 60 s poll */
+	fixture_execution(t, "wait2", NULL);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'",
+					   1, 10000), 1);
+	lateness_ms = (double)testdb_long(t,
+		"SELECT (extract(epoch FROM h.created_at - d.resume_at) * 1000)::bigint"
+		"  FROM workflow_execution_history h JOIN workflow_delays d USING (execution_id)"
+		" WHERE h.from_status = 'delayed' AND h.to_status = 'running'", 0, NULL);
+	ck_assert_msg(lateness_ms >= 0 && lateness_ms <= 100, "resumed %.0f ms after its time", lateness_ms);
+	stop_pool(pool);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(sigint_exits_fast_and_returns_the_steps)
+{
+	testdb_t *t = testdb_new("sigint");
+	pid_t pool;
+	int status;
+	double t0;
+
+	fixture_workflow(t, "slow", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"sleep_ms\":20000}}}");
+	pool = start_pool(2, "WORKER_BATCH=1");
+	fixture_executions(t, "slow", 2, NULL);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'claimed'", 2, 10000), 2);
+	t0 = proc_now_ms();
+	proc_signal(pool, SIGINT);
+	status = proc_wait(pool, 5000);
+	ck_assert_msg(status >= 0, "pool did not exit after SIGINT");
+	ck_assert_msg(proc_now_ms() - t0 < 3000, "SIGINT exit took %.0f ms", proc_now_ms() - t0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'ready'", 0, NULL), 2);
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("pool", 180, ten_thousand_steps_each_completed_once_by_four_workers,
+	    kill_9_of_a_child_holding_steps, signals_scale_respawn_and_drain,
+	    sighup_replaces_every_child, a_step_due_in_two_seconds_starts_on_time,
+	    sigint_exits_fast_and_returns_the_steps)

@@ -1,0 +1,56 @@
+/*
+ * fixtures.c - test data through the engine's own SQL functions.
+ */
+#include "fixtures.h"
+
+#include <check.h>
+#include <stdio.h>
+
+#include "proc.h"
+
+long fixture_workflow(testdb_t *t, const char *name, const char *definition_json)
+{
+	const char *params[2] = { name, definition_json };
+	long id;
+
+	testdb_exec(t, "BEGIN");
+	testdb_exec(t, "SET LOCAL wf.validated = 'on'");
+	id = testdb_long(t,
+			 "INSERT INTO workflow (name, definition, valid) VALUES ($1, $2::jsonb, true)"
+			 " ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, valid = true"
+			 " RETURNING id",
+			 2, params);
+	testdb_exec(t, "COMMIT");
+	return id;
+}
+
+void fixture_executions(testdb_t *t, const char *name, int n, const char *context_json)
+{
+	char count[16];
+	const char *params[3] = { name, count, context_json ? context_json : "{}" };
+
+	snprintf(count, sizeof(count), "%d", n);
+	PQclear(testdb_query(t,
+			     "SELECT wf_execute($1, $3::jsonb) FROM generate_series(1, $2::int)",
+			     3, params));
+}
+
+const char *fixture_execution(testdb_t *t, const char *name, const char *context_json)
+{
+	const char *params[2] = { name, context_json ? context_json : "{}" };
+
+	return testdb_text(t, "SELECT wf_execute($1, $2::jsonb)", 2, params);
+}
+
+long fixture_wait_long(testdb_t *t, const char *sql, long expect, int timeout_ms)
+{
+	double deadline = proc_now_ms() + timeout_ms;
+	long v;
+
+	for (;;) {
+		v = testdb_long(t, sql, 0, NULL);
+		if (v == expect || proc_now_ms() > deadline)
+			return v;
+		proc_sleep_ms(20);
+	}
+}

@@ -1,0 +1,20 @@
+/*
+ * fixtures.h - workflows and executions for tests, written the way the
+ * engine writes them (validated definitions) but without the API.
+ */
+#ifndef WF_FIXTURES_H
+#define WF_FIXTURES_H
+
+#include "testdb.h"
+
+/* Stores a definition as a valid, active workflow named name. Returns its id. */
+long fixture_workflow(testdb_t *t, const char *name, const char *definition_json);
+/* Creates n executions of workflow name with context (JSON text or NULL for {}). */
+void fixture_executions(testdb_t *t, const char *name, int n, const char *context_json);
+/* Creates one execution and returns its id (static buffer). */
+const char *fixture_execution(testdb_t *t, const char *name, const char *context_json);
+
+/* Polls sql (a one-value query) every 20 ms until it returns expect or timeout_ms passes; returns the last value. */
+long fixture_wait_long(testdb_t *t, const char *sql, long expect, int timeout_ms);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * test_definition.c - definition parsing and validation: every kind of
+ * problem is found, all at once, each naming its node.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "definition.h"
+#include "json.h"
+#include "runner.h"
+
+static def_problems_t problems;
+
+/* Validates text; returns the problems as one string "node: message | ...". */
+static const char *check_text(const char *text, const def_resolver_t *resolver)
+{
+	static char out[4096];
+	cJSON *json = cJSON_Parse(text);
+
+	ck_assert_msg(json != NULL, "test JSON does not parse: %s", text);
+	def_problems_free(&problems);
+	out[0] = '\0';
+	if (def_validate(json, resolver, &problems) == 0) {
+		cJSON_Delete(json);
+		return "valid";
+	}
+	for (size_t i = 0; i < problems.count; i++) {
+		size_t len = strlen(out);
+
+		snprintf(out + len, sizeof(out) - len, "%s%s: %s", i ? " | " : "",
+			 problems.items[i].node ? problems.items[i].node : "-", problems.items[i].message);
+	}
+	cJSON_Delete(json);
+	return out;
+}
+
+static void expect_problem(const char *text, const char *fragment)
+{
+	const char *got = check_text(text, NULL);
+
+	ck_assert_msg(strstr(got, fragment) != NULL, "expected \"%s\" in: %s", fragment, got);
+}
+
+START_TEST(the_interface_example_is_valid)
+{
+	const char *example =
+		"{\"name\":\"united_welcome\",\"trigger\":{\"source\":\"subscription\",\"rule\":{\"==\":[{\"var\":\"subscription_type.name\"},\"united\"]},\"priority\":10},"
+		"\"start\":\"welcome\",\"nodes\":{"
+		"\"welcome\":{\"type\":\"delay\",\"seconds\":1,\"next\":\"wait\"},"
+		"\"wait\":{\"type\":\"delay\",\"seconds\":172800,\"next\":\"more\"},"
+		"\"more\":{\"type\":\"shared_flow\",\"workflow\":\"value_highlight_flow\",\"next\":null}}}";
+	def_t *def = NULL;
+	cJSON *json = cJSON_Parse(example);
+
+	ck_assert_str_eq(check_text(example, NULL), "valid");
+	ck_assert_int_eq(def_parse(json, NULL, &def, NULL), 0);
+	ck_assert_str_eq(def->start, "welcome");
+	ck_assert_str_eq(def->trigger_source, "subscription");
+	ck_assert_int_eq(def->priority, 10);
+	ck_assert_int_eq((int)def->nnodes, 3);
+	ck_assert_str_eq(def_node(def, "welcome")->next, "wait");
+	ck_assert_ptr_null(def_node(def, "more")->next);
+	ck_assert_int_eq(def_node(def, "wait")->retry.max_attempts, 5);
+	ck_assert_ptr_null(def_node(def, "nope"));
+	def_free(def);
+	cJSON_Delete(json);
+}
+END_TEST
+
+START_TEST(each_problem_is_reported)
+{
+	expect_problem("[]", "a definition must be a JSON object");
+	expect_problem("{\"nodes\":{\"a\":{\"type\":\"noop\"}}}", "missing field \"start\"");
+	expect_problem("{\"start\":\"a\",\"nodes\":{}}", "\"nodes\" must be an object with at least one node");
+	expect_problem("{\"start\":\"b\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}", "start node \"b\" does not exist");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"teleport\"}}}", "a: unknown node type \"teleport\"");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{}}}", "a: missing field \"type\"");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"ghost\"}}}",
+		       "a: \"next\" points to unknown node \"ghost\"");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":5}}}",
+		       "a: \"next\" must be a node id or null");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"},\"b\":{\"type\":\"noop\"}}}",
+		       "b: node \"b\" is unreachable from the start node");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"b\"},\"b\":{\"type\":\"noop\",\"next\":\"a\"}}}",
+		       "cycle: a -> b -> a");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"a\"}}}", "cycle: a -> a");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"delay\"}}}",
+		       "a delay needs exactly one of \"seconds\" or \"until\"");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"delay\",\"seconds\":-1}}}",
+		       "\"seconds\" must be a non-negative number");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"shared_flow\"}}}",
+		       "a: missing field \"workflow\"");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"retry\":{\"max_attempts\":0}}}}",
+		       "retry.max_attempts must be an integer from 1 to 100");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"retry\":{\"base_ms\":500,\"max_ms\":10}}}}",
+		       "retry.max_ms must be an integer not below base_ms");
+	expect_problem("{\"start\":\"a\",\"trigger\":{\"source\":\"carrier\"},\"nodes\":{\"a\":{\"type\":\"noop\"}}}",
+		       "trigger.source must be one of");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"},\"a\":{\"type\":\"noop\"}}}",
+		       "node \"a\" is defined twice");
+}
+END_TEST
+
+START_TEST(all_problems_come_at_once)
+{
+	const char *got = check_text(
+		"{\"start\":\"a\",\"nodes\":{"
+		"\"a\":{\"type\":\"noop\",\"next\":\"b\"},"
+		"\"b\":{\"type\":\"warp\",\"next\":\"ghost\"},"
+		"\"c\":{\"type\":\"delay\"}}}", NULL);
+
+	ck_assert_msg(strstr(got, "b: unknown node type \"warp\"") != NULL, "%s", got);
+	ck_assert_msg(strstr(got, "b: \"next\" points to unknown node \"ghost\"") != NULL, "%s", got);
+	ck_assert_msg(strstr(got, "c: a delay needs exactly one") != NULL, "%s", got);
+	ck_assert_msg(strstr(got, "c: node \"c\" is unreachable") != NULL, "%s", got);
+	ck_assert_int_eq((int)problems.count, 4);
+}
+END_TEST
+
+/* A resolver over a fixed set of definitions: the interface the database lookup implements. */
+static const cJSON *lookup_fixed(void *arg, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive((const cJSON *)arg, name);
+}
+
+START_TEST(shared_flows_are_checked_through_the_resolver)
+{
+	cJSON *known = cJSON_Parse(
+		"{\"leaf\":{\"start\":\"x\",\"nodes\":{\"x\":{\"type\":\"noop\"}}},"
+		" \"loop_b\":{\"start\":\"x\",\"nodes\":{\"x\":{\"type\":\"shared_flow\",\"workflow\":\"loop_a\"}}}}");
+	def_resolver_t r = { lookup_fixed, known };
+
+	ck_assert_str_eq(check_text("{\"name\":\"top\",\"start\":\"s\",\"nodes\":{\"s\":{\"type\":\"shared_flow\",\"workflow\":\"leaf\"}}}",
+				    &r), "valid");
+	ck_assert_msg(strstr(check_text("{\"name\":\"top\",\"start\":\"s\",\"nodes\":{\"s\":{\"type\":\"shared_flow\",\"workflow\":\"nowhere\"}}}", &r),
+			     "unknown workflow \"nowhere\"") != NULL, "unknown target not reported");
+	ck_assert_msg(strstr(check_text("{\"name\":\"loop_a\",\"start\":\"s\",\"nodes\":{\"s\":{\"type\":\"shared_flow\",\"workflow\":\"loop_b\"}}}", &r),
+			     "cycle through shared flows") != NULL, "indirect cycle not reported");
+	ck_assert_msg(strstr(check_text("{\"name\":\"self\",\"start\":\"s\",\"nodes\":{\"s\":{\"type\":\"shared_flow\",\"workflow\":\"self\"}}}", &r),
+			     "runs its own workflow") != NULL, "self reference not reported");
+	cJSON_Delete(known);
+	def_problems_free(&problems);
+}
+END_TEST
+
+START_TEST(problems_serialise_with_node_and_edge)
+{
+	cJSON *list;
+	char *text;
+
+	check_text("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"ghost\"}}}", NULL);
+	list = def_problems_json(&problems);
+	text = json_print(list);
+	ck_assert_str_eq(text, "[{\"node\":\"a\",\"edge\":\"a.next\",\"message\":\"\\\"next\\\" points to unknown node \\\"ghost\\\"\"}]");
+	free(text);
+	cJSON_Delete(list);
+	def_problems_free(&problems);
+}
+END_TEST
+
+RUNNER_MAIN("definition", 30, the_interface_example_is_valid, each_problem_is_reported,
+	    all_problems_come_at_once, shared_flows_are_checked_through_the_resolver,
+	    problems_serialise_with_node_and_edge)

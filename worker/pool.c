@@ -1,0 +1,512 @@
+/*
+ * pool.c - the pool parent, after nginx's master process.
+ *
+ * Signal handlers only set flags; the parent sleeps in sigsuspend() and
+ * does all work in its loop: reaping and respawning children (with backoff
+ * when one keeps dying soon after start, and never for exit code 2, a fatal
+ * configuration error), scaling by SIGTTIN/SIGTTOU, replacing all children
+ * on SIGHUP, draining on SIGTERM with SIGKILL after WORKER_GRACE_S.
+ *
+ * A SIGALRM tick every 500 ms heartbeats the registry for all children from
+ * their shared-memory slots (a child busy in a long step cannot), kills a
+ * child that has shown no sign of life for longer than a step may take, and
+ * retries database work that failed while the database was away.
+ *
+ * When a child dies holding steps, the parent puts them back in the queue at
+ * once (wf_release_worker_steps), so another child claims them within
+ * milliseconds rather than after a lease expires.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "db.h"
+#include "json.h"
+#include "log.h"
+#include "slot.h"
+#include "wftime.h"
+
+#define POOL_SLOTS_MAX 256
+#define TICK_MS 500
+#define HEARTBEAT_EVERY_MS 2000
+#define QUICK_DEATH_MS 5000
+#define RESPAWN_BACKOFF_MAX_MS 30000
+#define FAST_EXIT_WAIT_MS 1000
+#define PENDING_MAX 1024
+
+typedef enum { SLOT_EMPTY, SLOT_RUNNING, SLOT_STOPPING } slot_state_t;
+
+typedef struct {
+	slot_state_t state;
+	pid_t pid;
+	bool retire;		/* do not respawn when it exits (scale-down, shutdown) */
+	double started_ms;
+	int quick_deaths;
+	double respawn_at_ms;	/* 0: no respawn due */
+} pool_slot_t;
+
+typedef struct {
+	wf_config_t *cfg;
+	pool_slot_t slots[POOL_SLOTS_MAX];
+	slot_shared_t *shared;	/* POOL_SLOTS_MAX entries, MAP_SHARED */
+	int target;
+	db_t *db;
+	int64_t pending_release[PENDING_MAX];
+	int npending;
+	bool draining;
+	bool fatal;		/* a child exited with code 2: the configuration is bad, start no more */
+	double drain_deadline_ms;
+	double last_heartbeat_ms;
+} pool_t;
+
+static volatile sig_atomic_t sig_child, sig_term, sig_quit, sig_hup, sig_ttin, sig_ttou, sig_alarm;
+
+static void on_signal(int sig)
+{
+	switch (sig) {
+	case SIGCHLD: sig_child = 1; break;
+	case SIGTERM: sig_term = 1; break;
+	case SIGINT:
+	case SIGQUIT: sig_quit = 1; break;
+	case SIGHUP: sig_hup = 1; break;
+	case SIGTTIN: sig_ttin = 1; break;
+	case SIGTTOU: sig_ttou = 1; break;
+	case SIGALRM: sig_alarm = 1; break;
+	}
+}
+
+static const int pool_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGTTIN, SIGTTOU, SIGALRM };
+#define NSIGNALS ((int)(sizeof(pool_signals) / sizeof(pool_signals[0])))
+
+static void setup_signals(sigset_t *blocked)
+{
+	struct sigaction sa;
+	struct itimerval tick = { { 0, TICK_MS * 1000 }, { 0, TICK_MS * 1000 } };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(blocked);
+	for (int i = 0; i < NSIGNALS; i++) {
+		sigaction(pool_signals[i], &sa, NULL);
+		sigaddset(blocked, pool_signals[i]);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* Blocked except inside sigsuspend(), so no signal is missed between checks. */
+	sigprocmask(SIG_BLOCK, blocked, NULL);
+	setitimer(ITIMER_REAL, &tick, NULL);
+}
+
+static int live_children(const pool_t *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < POOL_SLOTS_MAX; i++)
+		n += p->slots[i].state != SLOT_EMPTY;
+	return n;
+}
+
+static int running_children(const pool_t *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < POOL_SLOTS_MAX; i++)
+		n += p->slots[i].state == SLOT_RUNNING && !p->slots[i].retire;
+	return n;
+}
+
+static bool pool_db_ready(pool_t *p)
+{
+	if (db_connected(p->db))
+		return true;
+	return db_connect(p->db) == 0;
+}
+
+/* Puts a dead child's steps back in the queue; remembered until the database answers. */
+static void release_steps(pool_t *p, int64_t worker_id, const char *reason)
+{
+	char id[24];
+	const char *params[2] = { id, reason };
+	PGresult *res;
+
+	if (worker_id == 0)
+		return;
+	snprintf(id, sizeof(id), "%" PRId64, worker_id);
+	if (pool_db_ready(p)) {
+		res = db_query(p->db, "SELECT wf_release_worker_steps($1::bigint, $2)", 2, params);
+		if (db_ok(res)) {
+			int n = atoi(PQgetvalue(res, 0, 0));
+
+			if (n > 0)
+				log_info("released %d step%s of worker %" PRId64, n, n == 1 ? "" : "s",
+					 worker_id);
+			PQclear(res);
+			return;
+		}
+		PQclear(res);
+	}
+	if (p->npending < PENDING_MAX)
+		p->pending_release[p->npending++] = worker_id;
+}
+
+static void retry_pending_releases(pool_t *p)
+{
+	int n = p->npending;
+
+	p->npending = 0;
+	for (int i = 0; i < n; i++)
+		release_steps(p, p->pending_release[i], "worker died while the database was away");
+}
+
+static void spawn(pool_t *p, int i)
+{
+	pool_slot_t *s = &p->slots[i];
+	slot_shared_t *shared = &p->shared[i];
+	pid_t pid;
+
+	memset(shared, 0, sizeof(*shared));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		log_error("could not fork a worker: %s", strerror(errno));
+		s->respawn_at_ms = wftime_monotonic_ms() + 1000;
+		return;
+	}
+	if (pid == 0) {
+		/*
+		 * The parent's connection is not ours: closing its socket is enough;
+		 * PQfinish would end the parent's session on the server.
+		 */
+		if (db_conn(p->db) && PQsocket(db_conn(p->db)) >= 0)
+			close(PQsocket(db_conn(p->db)));
+		_exit(child_main(p->cfg, i, shared));
+	}
+	s->state = SLOT_RUNNING;
+	s->pid = pid;
+	s->retire = false;
+	s->started_ms = wftime_monotonic_ms();
+	s->respawn_at_ms = 0;
+	log_info("started worker %d (pid %d)", i, (int)pid);
+}
+
+/* Starts children until the running count meets the target. */
+static void fill_slots(pool_t *p)
+{
+	double now = wftime_monotonic_ms();
+	int running = running_children(p);
+
+	if (p->draining || p->fatal)
+		return;
+	for (int i = 0; i < POOL_SLOTS_MAX && running < p->target; i++) {
+		pool_slot_t *s = &p->slots[i];
+
+		if (s->state != SLOT_EMPTY)
+			continue;
+		if (s->respawn_at_ms > now)
+			continue;
+		spawn(p, i);
+		if (s->state == SLOT_RUNNING)
+			running++;
+	}
+}
+
+static void child_exited(pool_t *p, int i, int status)
+{
+	pool_slot_t *s = &p->slots[i];
+	int64_t worker_id = atomic_load(&p->shared[i].worker_id);
+	double now = wftime_monotonic_ms();
+	bool expected = s->state == SLOT_STOPPING;
+	char reason[96];
+
+	if (WIFEXITED(status))
+		snprintf(reason, sizeof(reason), "worker exited with code %d", WEXITSTATUS(status));
+	else
+		snprintf(reason, sizeof(reason), "worker killed by signal %d", WTERMSIG(status));
+	if (!expected || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		log_warn("worker %d (pid %d): %s", i, (int)s->pid, reason);
+	release_steps(p, worker_id, reason);
+
+	s->state = SLOT_EMPTY;
+	s->pid = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_FATAL) {
+		log_error("worker %d reported a fatal configuration error; starting no more workers", i);
+		p->fatal = true;
+		return;
+	}
+	if (expected) {
+		s->quick_deaths = 0;
+		s->respawn_at_ms = 0;
+		return;
+	}
+	/* A child that keeps dying right after start waits longer each time. */
+	if (now - s->started_ms < QUICK_DEATH_MS) {
+		double backoff = 100.0 * (1 << (s->quick_deaths < 9 ? s->quick_deaths : 9));
+
+		s->quick_deaths++;
+		s->respawn_at_ms = now + (backoff < RESPAWN_BACKOFF_MAX_MS ? backoff : RESPAWN_BACKOFF_MAX_MS);
+	} else {
+		s->quick_deaths = 0;
+		s->respawn_at_ms = 0;
+	}
+}
+
+static void reap(pool_t *p)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+
+		if (pid <= 0)
+			return;
+		for (int i = 0; i < POOL_SLOTS_MAX; i++) {
+			if (p->slots[i].state != SLOT_EMPTY && p->slots[i].pid == pid) {
+				child_exited(p, i, status);
+				break;
+			}
+		}
+	}
+}
+
+static void stop_child(pool_t *p, int i, int sig, bool retire)
+{
+	pool_slot_t *s = &p->slots[i];
+
+	if (s->state == SLOT_EMPTY)
+		return;
+	s->state = SLOT_STOPPING;
+	s->retire = s->retire || retire;
+	kill(s->pid, sig);
+}
+
+static void scale(pool_t *p, int delta)
+{
+	if (delta > 0) {
+		if (p->target < POOL_SLOTS_MAX)
+			p->target++;
+		log_info("scaling up to %d workers", p->target);
+		return;
+	}
+	if (p->target <= 1) {
+		log_info("already at one worker; not scaling down");
+		return;
+	}
+	p->target--;
+	/* Retire the highest running slot; it drains like on SIGTERM. */
+	for (int i = POOL_SLOTS_MAX - 1; i >= 0; i--) {
+		if (p->slots[i].state == SLOT_RUNNING && !p->slots[i].retire) {
+			stop_child(p, i, SIGTERM, true);
+			break;
+		}
+	}
+	log_info("scaling down to %d workers", p->target);
+}
+
+static void reload(pool_t *p)
+{
+	wf_config_t *fresh = malloc(sizeof(*fresh));
+	char err[512];
+
+	if (fresh == NULL || config_load(fresh, ".env", err, sizeof(err)) < 0) {
+		log_error("reload failed, keeping the running configuration: %s", fresh ? err : "out of memory");
+		free(fresh);
+		return;
+	}
+	/* Children fork from this config; the running ones keep their copy-on-write view. */
+	db_free(p->db);
+	config_free(p->cfg);
+	free(p->cfg);
+	p->cfg = fresh;
+	p->db = db_new(p->cfg, "wf-worker pool");
+	p->target = p->cfg->worker_processes;
+	log_info("configuration reloaded; replacing %d workers", live_children(p));
+	for (int i = 0; i < POOL_SLOTS_MAX; i++)
+		if (p->slots[i].state == SLOT_RUNNING)
+			stop_child(p, i, SIGTERM, false);
+}
+
+/* Heartbeats every live child's registry row with its progress, in one statement. */
+static void heartbeat(pool_t *p)
+{
+	cJSON *rows = cJSON_CreateArray();
+	const char *params[1];
+	char *text;
+
+	for (int i = 0; i < POOL_SLOTS_MAX; i++) {
+		int64_t id = atomic_load(&p->shared[i].worker_id);
+		char step[SLOT_STEP_MAX];
+		cJSON *row;
+
+		if (p->slots[i].state == SLOT_EMPTY || id == 0)
+			continue;
+		slot_get_step(&p->shared[i], step, sizeof(step));
+		row = json_object();
+		json_add_number(row, "id", (double)id);
+		json_add_number(row, "steps", (double)atomic_load(&p->shared[i].steps_done));
+		json_add_string(row, "step", step[0] ? step : NULL);
+		cJSON_AddItemToArray(rows, row);
+	}
+	if (cJSON_GetArraySize(rows) > 0 && pool_db_ready(p)) {
+		text = json_print(rows);
+		params[0] = text;
+		db_command(p->db,
+			   "UPDATE wf_workers w SET heartbeat_at = now(), steps_done = r.steps,"
+			   "       current_step = r.step, status = 'running'"
+			   "  FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, steps bigint, step text)"
+			   " WHERE w.id = r.id AND w.status <> 'stopped'",
+			   1, params);
+		free(text);
+	}
+	cJSON_Delete(rows);
+}
+
+/* A child with no sign of life for longer than a step may run is stuck: kill it. */
+static void kill_stuck(pool_t *p)
+{
+	double now = wftime_monotonic_ms();
+	double limit = p->cfg->step_lease_s * 1000.0 + 30000.0;
+
+	for (int i = 0; i < POOL_SLOTS_MAX; i++) {
+		int64_t beat = atomic_load(&p->shared[i].beat_ms);
+
+		if (p->slots[i].state == SLOT_RUNNING && beat > 0 && now - beat > limit) {
+			log_error("worker %d (pid %d) shows no progress for %.0f s; killing it", i,
+				  (int)p->slots[i].pid, (now - beat) / 1000);
+			kill(p->slots[i].pid, SIGKILL);
+		}
+	}
+}
+
+static void tick(pool_t *p)
+{
+	double now = wftime_monotonic_ms();
+
+	if (p->npending > 0)
+		retry_pending_releases(p);
+	if (now - p->last_heartbeat_ms >= HEARTBEAT_EVERY_MS) {
+		p->last_heartbeat_ms = now;
+		heartbeat(p);
+	}
+	kill_stuck(p);
+	if (p->draining && now > p->drain_deadline_ms) {
+		log_warn("grace period over; killing %d workers", live_children(p));
+		for (int i = 0; i < POOL_SLOTS_MAX; i++)
+			if (p->slots[i].state != SLOT_EMPTY)
+				kill(p->slots[i].pid, SIGKILL);
+		p->drain_deadline_ms = now + 60000;
+	}
+}
+
+static void start_drain(pool_t *p)
+{
+	p->draining = true;
+	p->drain_deadline_ms = wftime_monotonic_ms() + p->cfg->worker_grace_s * 1000.0;
+	log_info("draining %d workers", live_children(p));
+	for (int i = 0; i < POOL_SLOTS_MAX; i++)
+		stop_child(p, i, SIGTERM, true);
+}
+
+/* SIGINT/SIGQUIT: children exit at once; their steps go straight back to the queue. */
+static int fast_exit(pool_t *p)
+{
+	double deadline = wftime_monotonic_ms() + FAST_EXIT_WAIT_MS;
+
+	log_info("fast exit");
+	for (int i = 0; i < POOL_SLOTS_MAX; i++)
+		stop_child(p, i, SIGQUIT, true);
+	while (live_children(p) > 0 && wftime_monotonic_ms() < deadline) {
+		reap(p);
+		usleep(10000);
+	}
+	for (int i = 0; i < POOL_SLOTS_MAX; i++)
+		if (p->slots[i].state != SLOT_EMPTY)
+			kill(p->slots[i].pid, SIGKILL);
+	while (live_children(p) > 0) {
+		reap(p);
+		usleep(1000);
+	}
+	return 0;
+}
+
+int pool_run(wf_config_t *cfg)
+{
+	pool_t *p = calloc(1, sizeof(*p));
+	sigset_t blocked, empty;
+	int rc = 0;
+
+	if (p == NULL)
+		return 1;
+	p->cfg = cfg;
+	p->target = cfg->worker_processes;
+	p->db = db_new(cfg, "wf-worker pool");
+	p->shared = mmap(NULL, sizeof(slot_shared_t) * POOL_SLOTS_MAX, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p->shared == MAP_FAILED) {
+		log_error("could not map the worker slots: %s", strerror(errno));
+		free(p);
+		return 1;
+	}
+	setup_signals(&blocked);
+	sigemptyset(&empty);
+	log_info("pool on %s starting %d workers", cfg->worker_host, p->target);
+	fill_slots(p);
+
+	for (;;) {
+		sigsuspend(&empty);
+		if (sig_child) {
+			sig_child = 0;
+			reap(p);
+		}
+		if (sig_quit) {
+			rc = fast_exit(p);
+			break;
+		}
+		if (sig_term && !p->draining) {
+			sig_term = 0;
+			start_drain(p);
+		}
+		if (sig_hup) {
+			sig_hup = 0;
+			if (!p->draining)
+				reload(p);
+		}
+		if (sig_ttin) {
+			sig_ttin = 0;
+			scale(p, +1);
+		}
+		if (sig_ttou) {
+			sig_ttou = 0;
+			scale(p, -1);
+		}
+		if (sig_alarm) {
+			sig_alarm = 0;
+			tick(p);
+		}
+		if (p->draining && live_children(p) == 0)
+			break;
+		if (p->fatal && live_children(p) == 0) {
+			rc = CHILD_EXIT_FATAL;
+			break;
+		}
+		fill_slots(p);
+	}
+	if (p->npending > 0)
+		retry_pending_releases(p);
+	log_info("pool stopped");
+	db_free(p->db);
+	munmap(p->shared, sizeof(slot_shared_t) * POOL_SLOTS_MAX);
+	config_free(p->cfg);
+	free(p->cfg);
+	free(p);
+	return rc;
+}

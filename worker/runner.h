@@ -1,0 +1,42 @@
+/*
+ * runner.h - the step runner of a worker child: claim a batch of due steps,
+ * run each through its node's executor, and commit every outcome with its
+ * log rows and the next step.
+ */
+#ifndef WF_RUNNER_H
+#define WF_RUNNER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "slot.h"
+
+typedef struct runner runner_t;
+
+/* db stays the caller's; services is passed to executors as is. */
+runner_t *runner_new(const wf_config_t *cfg, db_t *db, int64_t worker_id, slot_shared_t *slot,
+		     void *services);
+void runner_free(runner_t *r);
+
+/* Prepared statements the runner needs; register them on its connection. */
+extern const db_statement_t runner_statements[];
+extern const int runner_statements_count;
+
+/*
+ * One round: claims up to WORKER_BATCH due steps, runs and commits them.
+ * *claimed gets the number claimed. Returns 0, or -1 when the database
+ * failed (the caller reconnects; claimed steps go back to the queue).
+ */
+int runner_round(runner_t *r, int *claimed);
+
+/*
+ * Epoch seconds of the earliest ready step (possibly in the past), 0 when
+ * the queue has none, -1 on a database error.
+ */
+double runner_next_due(runner_t *r);
+
+/* Puts this worker's claimed steps back in the queue (after a lost connection). */
+int runner_requeue_own(runner_t *r);
+
+#endif
