@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "jsonlogic.h"
+#include "wftime.h"
 
 static const char rule_text[] =
 	"{\"and\":["
@@ -42,19 +42,11 @@ static const char context_text[] =
 	"\"interval\":\"month\",\"active\":true,\"features\":[\"newsletters\",\"podcast\",\"archive\","
 	"\"events\"],\"created_at\":\"2023-06-01T00:00:00+00:00\"}}";
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Evaluations per second over at least `seconds`, with jl_test when test_only. */
 static double measure(const cJSON *rule, const cJSON *data, double seconds, bool test_only,
 		      long *count)
 {
-	double start = now_s(), elapsed;
+	double start = wftime_monotonic_ms(), elapsed;
 	char err[256];
 	long n = 0;
 
@@ -74,7 +66,7 @@ static double measure(const cJSON *rule, const cJSON *data, double seconds, bool
 			}
 		}
 		n += 10000;
-		elapsed = now_s() - start;
+		elapsed = (wftime_monotonic_ms() - start) / 1000;
 	} while (elapsed < seconds);
 	*count = n;
 	return (double)n / elapsed;

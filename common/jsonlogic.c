@@ -23,11 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "jl_number.h"
 #include "jl_time.h"
 #include "log.h"
+#include "wftime.h"
 
 /* Building or comparing this many string bytes costs one operation. */
 #define BYTES_PER_OP 16
@@ -1952,15 +1952,11 @@ static int op_log(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int h
 /* The clock, read once per evaluation so that a rule sees one "now". */
 static int64_t now_ms(ctx_t *c)
 {
-	struct timespec ts;
-
 	if (!c->have_now) {
-		if (c->opts && c->opts->now != 0) {
+		if (c->opts && c->opts->now != 0)
 			c->now_ms = (int64_t)llround(c->opts->now * 1000);
-		} else {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			c->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-		}
+		else
+			c->now_ms = (int64_t)floor(wftime_now() * 1000);
 		c->have_now = true;
 	}
 	return c->now_ms;
