@@ -59,6 +59,7 @@ static void exec_peer(const char *python, const char *path, const char *dir,
 	argv[n++] = path;
 	argv[n++] = "--dir";
 	argv[n++] = dir;
+	argv[n++] = "--remove-dir";
 	for (; args && *args && n < 31; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;

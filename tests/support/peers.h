@@ -22,8 +22,9 @@ typedef struct {
 
 /*
  * Starts tests/support/<script> with /usr/bin/python3 (WF_PYTHON overrides)
- * and args (NULL-terminated; "--dir <folder>" is added), and waits up to 10
- * seconds for it to listen. Returns the peer, or NULL with one line in err.
+ * and args (NULL-terminated; "--dir <folder> --remove-dir" is added, so the
+ * peer removes its folder when it ends, also when a failed test never
+ * stopped it), and waits up to 10 seconds for it to listen. Returns the peer, or NULL with one line in err.
  * The script is found under WF_SOURCE_ROOT, else the source root this file
  * was built from. Free with peer_stop().
  */

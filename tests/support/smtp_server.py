@@ -17,7 +17,8 @@ The recipient's local part picks a behaviour:
 Options: --tls offers STARTTLS with a self-signed certificate for localhost
 and 127.0.0.1 made at start (--dir/cert.pem, for the client to trust);
 --auth USER:PASS requires AUTH (PLAIN or LOGIN, allowed without TLS);
---discard keeps nothing (for the benchmark).
+--discard keeps nothing (for the benchmark); --remove-dir removes --dir
+when the server ends (on SIGTERM, as when the test that started it dies).
 
 Run it with /usr/bin/python3: aiosmtpd is a Debian package.
 """
@@ -29,6 +30,7 @@ import itertools
 import json
 import logging
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -143,6 +145,7 @@ def main():
     ap.add_argument('--auth', default=None, help='USER:PASS')
     ap.add_argument('--slow', type=float, default=3.0)
     ap.add_argument('--discard', action='store_true')
+    ap.add_argument('--remove-dir', action='store_true')
     args = ap.parse_args()
     # AUTH without TLS is what the tests want; aiosmtpd's advice about it is noise.
     warnings.simplefilter('ignore')
@@ -175,6 +178,8 @@ def main():
         loop.run_forever()
     finally:
         server.close()
+        if args.remove_dir:
+            shutil.rmtree(args.dir, ignore_errors=True)
     return 0
 
 
