@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "delivery.h"
@@ -183,5 +184,25 @@ START_TEST(refused_before_any_request)
 }
 END_TEST
 
+START_TEST(settings_follow_the_configuration)
+{
+	wf_config_t cfg;
+	sms_settings_t s;
+	char err[256];
+
+	setenv("SMS_API_URL", "https://sms.example.com/v1/messages", 1);
+	setenv("SMS_API_TOKEN", "tok", 1);
+	unsetenv("SMS_TIMEOUT_MS");
+	ck_assert_msg(config_load(&cfg, NULL, err, sizeof(err)) == 0, "%s", err);
+	sms_settings_from_config(&s, &cfg);
+	ck_assert_str_eq(s.api_url, "https://sms.example.com/v1/messages");
+	ck_assert_str_eq(s.api_token, "tok");
+	ck_assert_int_eq(s.timeout_ms, 10000);
+	ck_assert_int_eq(s.connect_timeout_ms, 0);
+	config_free(&cfg);
+}
+END_TEST
+
 RUNNER_MAIN("sms", 30, posts_json_with_bearer_token, provider_answers_are_classified,
-	    timeout_and_provider_down_are_retry, e164_validation, refused_before_any_request)
+	    timeout_and_provider_down_are_retry, e164_validation, refused_before_any_request,
+	    settings_follow_the_configuration)

@@ -348,7 +348,26 @@ START_TEST(signature_scheme_matches_the_documentation)
 }
 END_TEST
 
+START_TEST(settings_follow_the_configuration)
+{
+	wf_config_t cfg;
+	webhook_settings_t s;
+	char err[256];
+
+	setenv("WEBHOOK_SECRET", "whsec_test", 1);
+	setenv("WEBHOOK_TIMEOUT_MS", "2500", 1);
+	ck_assert_msg(config_load(&cfg, NULL, err, sizeof(err)) == 0, "%s", err);
+	webhook_settings_from_config(&s, &cfg);
+	ck_assert_str_eq(s.secret, "whsec_test");
+	ck_assert_int_eq(s.timeout_ms, 2500);
+	ck_assert_int_eq(s.connect_timeout_ms, 0);
+	ck_assert_uint_eq(s.keep_bytes, 0);
+	ck_assert_uint_eq(s.max_bytes, 0);
+	config_free(&cfg);
+}
+END_TEST
+
 RUNNER_MAIN("webhook", 30, post_carries_body_headers_key_and_signature, each_method_arrives_as_sent,
 	    statuses_are_classified, timeout_and_refused_connection_are_retry, big_response_is_capped,
 	    redirects_are_off_unless_asked_for, bad_requests_are_refused_before_sending,
-	    signature_scheme_matches_the_documentation)
+	    signature_scheme_matches_the_documentation, settings_follow_the_configuration)

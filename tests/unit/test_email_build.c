@@ -522,9 +522,43 @@ START_TEST(invalid_input_is_refused)
 }
 END_TEST
 
+START_TEST(settings_follow_the_configuration)
+{
+	static const struct {
+		const char *value;
+		email_tls_t tls;
+	} modes[] = { { "starttls", EMAIL_TLS_STARTTLS }, { "required", EMAIL_TLS_REQUIRED },
+		      { "off", EMAIL_TLS_OFF } };
+	wf_config_t cfg;
+	email_settings_t s;
+	char err[256];
+
+	setenv("SMTP_HOST", "smtp.example.com", 1);
+	setenv("SMTP_PORT", "2525", 1);
+	setenv("SMTP_USER", "mailer", 1);
+	setenv("SMTP_PASS", "pw", 1);
+	setenv("SMTP_TIMEOUT_MS", "1500", 1);
+	setenv("FROM_EMAIL", "News <news@example.com>", 1);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		setenv("SMTP_TLS", modes[i].value, 1);
+		ck_assert_msg(config_load(&cfg, NULL, err, sizeof(err)) == 0, "%s", err);
+		email_settings_from_config(&s, &cfg);
+		ck_assert_str_eq(s.host, "smtp.example.com");
+		ck_assert_int_eq(s.port, 2525);
+		ck_assert_str_eq(s.user, "mailer");
+		ck_assert_str_eq(s.pass, "pw");
+		ck_assert_int_eq(s.timeout_ms, 1500);
+		ck_assert_str_eq(s.from, "News <news@example.com>");
+		ck_assert_int_eq(s.tls, modes[i].tls);
+		ck_assert_ptr_null(s.ca_file);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
 RUNNER_MAIN("email_build", 30, multipart_alternative_with_both_parts, text_only_without_html,
 	    headers_from_to_date_message_id, message_id_generated_in_sender_domain,
 	    long_ascii_subject_is_folded_not_encoded, subjects_beyond_plain_ascii_are_encoded_words,
 	    long_non_ascii_subject_folds_on_character_boundaries,
 	    display_names_are_quoted_or_encoded, address_validation, header_injection_is_refused,
-	    invalid_input_is_refused)
+	    invalid_input_is_refused, settings_follow_the_configuration)
