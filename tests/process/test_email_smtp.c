@@ -15,15 +15,6 @@
 
 #define FROM "Lifecycle Team <noreply@example.com>"
 
-static peer_t *smtp_peer(const char *const *args)
-{
-	char err[256];
-	peer_t *peer = peer_start("smtp_server.py", args, err, sizeof(err));
-
-	ck_assert_msg(peer != NULL, "%s", err);
-	return peer;
-}
-
 static email_settings_t settings_for(const peer_t *peer)
 {
 	email_settings_t s = {
@@ -67,7 +58,7 @@ START_TEST(delivers_headers_and_both_parts)
 				.subject = subject, .text = text, .html = html,
 				.message_id = "exec-42.welcome@example.com", .headers = extra,
 				.nheaders = 1 };
-	peer_t *peer = smtp_peer(NULL);
+	peer_t *peer = peer_must_start("smtp_server.py", NULL);
 	email_settings_t s = settings_for(peer);
 	delivery_result_t r;
 	cJSON *got, *headers, *parts;
@@ -119,7 +110,7 @@ START_TEST(hostile_values_stay_inside_their_headers)
 	email_message_t msg = { .to = "ada@example.com", .to_name = "Evil, \"Name\" <x@example.net>",
 				.subject = subject, .text = "Bcc: victim@example.com\r\n.\r\nQUIT\r\n",
 				.headers = extra, .nheaders = 1 };
-	peer_t *peer = smtp_peer(NULL);
+	peer_t *peer = peer_must_start("smtp_server.py", NULL);
 	email_settings_t s = settings_for(peer);
 	delivery_result_t r;
 	cJSON *got, *names, *name;
@@ -152,7 +143,7 @@ END_TEST
 static void expect_failure(const char *to, delivery_outcome_t outcome, int code, const char *text)
 {
 	email_message_t msg = { .to = to, .subject = "x", .text = "x", .html = "<p>x</p>" };
-	peer_t *peer = smtp_peer((const char *const[]){ "--slow", "3", NULL });
+	peer_t *peer = peer_must_start("smtp_server.py", (const char *const[]){ "--slow", "3", NULL });
 	email_settings_t s = settings_for(peer);
 	delivery_result_t r;
 
@@ -213,7 +204,7 @@ END_TEST
 START_TEST(invalid_recipient_is_permanent_without_a_session)
 {
 	email_message_t msg = { .to = "not an address", .subject = "x", .text = "x" };
-	peer_t *peer = smtp_peer(NULL);
+	peer_t *peer = peer_must_start("smtp_server.py", NULL);
 	email_settings_t s = settings_for(peer);
 	delivery_result_t r;
 
@@ -229,7 +220,7 @@ END_TEST
 START_TEST(starttls_required_but_not_offered_is_refused)
 {
 	email_message_t msg = { .to = "ada@example.com", .subject = "x", .text = "secret text" };
-	peer_t *peer = smtp_peer(NULL);
+	peer_t *peer = peer_must_start("smtp_server.py", NULL);
 	email_settings_t s = settings_for(peer);
 	delivery_result_t r;
 
@@ -250,7 +241,7 @@ END_TEST
 START_TEST(starttls_with_a_trusted_certificate)
 {
 	email_message_t msg = { .to = "ada@example.com", .subject = "over TLS", .text = "x" };
-	peer_t *peer = smtp_peer((const char *const[]){ "--tls", NULL });
+	peer_t *peer = peer_must_start("smtp_server.py", (const char *const[]){ "--tls", NULL });
 	email_settings_t s = settings_for(peer);
 	delivery_result_t r;
 	cJSON *got;
@@ -285,7 +276,7 @@ END_TEST
 START_TEST(untrusted_or_misnamed_certificate_is_refused)
 {
 	email_message_t msg = { .to = "ada@example.com", .subject = "x", .text = "x" };
-	peer_t *peer = smtp_peer((const char *const[]){ "--tls", "--listen", "127.0.0.2", NULL });
+	peer_t *peer = peer_must_start("smtp_server.py", (const char *const[]){ "--tls", "--listen", "127.0.0.2", NULL });
 	email_settings_t s = settings_for(peer);
 	delivery_result_t r;
 
@@ -310,7 +301,7 @@ END_TEST
 START_TEST(auth_with_user_and_password)
 {
 	email_message_t msg = { .to = "ada@example.com", .subject = "x", .text = "x" };
-	peer_t *peer = smtp_peer((const char *const[]){ "--auth", "mailer:s3cret pass", NULL });
+	peer_t *peer = peer_must_start("smtp_server.py", (const char *const[]){ "--auth", "mailer:s3cret pass", NULL });
 	email_settings_t s = settings_for(peer);
 	delivery_result_t r;
 	cJSON *got;

@@ -15,13 +15,8 @@
 
 static peer_t *provider(void)
 {
-	char err[256];
-	peer_t *peer = peer_start("http_receiver.py", (const char *const[]){ "--slow", "3", NULL },
-				  err, sizeof(err));
-
-	ck_assert_msg(peer != NULL, "%s", err);
 	ck_assert_int_eq(delivery_global_init(), 0);
-	return peer;
+	return peer_must_start("http_receiver.py", (const char *const[]){ "--slow", "3", NULL });
 }
 
 static sms_settings_t settings(const peer_t *peer, const char *path)

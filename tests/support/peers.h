@@ -30,6 +30,9 @@ typedef struct {
  */
 peer_t *peer_start(const char *script, const char *const *args, char *err, size_t errlen);
 
+/* peer_start, failing the current Check test when the peer does not start. */
+peer_t *peer_must_start(const char *script, const char *const *args);
+
 /* Stops the peer (SIGTERM, then SIGKILL after 2 s) and removes its folder. NULL is fine. */
 void peer_stop(peer_t *peer);
 
