@@ -68,6 +68,7 @@ static const setting_t settings[] = {
 	CHOICE("SMS_MODE", sms_mode, "mock", "mock|http", "mock logs SMS to sms_logs; http posts them to SMS_API_URL"),
 	STR("SMS_API_URL", sms_api_url, NULL, "SMS provider endpoint (SMS_MODE=http)"),
 	STR("SMS_API_TOKEN", sms_api_token, NULL, "bearer token for the SMS provider"),
+	INT("SMS_TIMEOUT_MS", sms_timeout_ms, "10000", 100, 600000, "total time allowed for one SMS provider call"),
 	STR("WEBHOOK_SECRET", webhook_secret, NULL, "key of the X-Webhook-Signature HMAC-SHA256 header (unsigned when unset)"),
 	INT("WEBHOOK_TIMEOUT_MS", webhook_timeout_ms, "10000", 100, 600000, "total time allowed for one webhook call"),
 	STR("TEMPLATES_DIR", templates_dir, NULL, "email templates (default: templates/ of the install)"),

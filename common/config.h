@@ -55,6 +55,7 @@ typedef struct {
 	char *sms_mode;
 	char *sms_api_url;
 	char *sms_api_token;
+	int sms_timeout_ms;
 	char *webhook_secret;
 	int webhook_timeout_ms;
 	char *templates_dir;

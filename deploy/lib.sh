@@ -3,13 +3,14 @@
 # PostgreSQL cluster in a folder. Source it; it defines functions only.
 
 # Build and run-time packages, plus what the tests use as real peers:
-# python3-aiosmtpd is the SMTP server the messaging tests deliver to.
+# python3-aiosmtpd is the SMTP server the messaging tests deliver to, and
+# openssl makes its self-signed STARTTLS certificate.
 WF_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3
 	libpq-dev libuv1-dev libcjson-dev libcurl4-openssl-dev libesmtp-dev
 	libhttp-parser-dev libssl-dev check
 	postgresql-15 postgresql-client-15
-	python3-aiosmtpd clang libclang-rt-14-dev
+	python3-aiosmtpd openssl clang libclang-rt-14-dev
 )
 
 WF_PG_BIN=/usr/lib/postgresql/15/bin
