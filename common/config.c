@@ -46,6 +46,7 @@ static const setting_t settings[] = {
 	INT("SWEEP_INTERVAL_MS", sweep_interval_ms, "1000", 10, 600000, "how often the coordinator rescues steps of dead workers and expired leases"),
 	INT("HTTP_MAX_BODY", http_max_body, "1048576", 1024, 1073741824, "largest accepted request body in bytes (413 above)"),
 	STR("WEB_DIR", web_dir, NULL, "folder of the built visual editor served at / (default: web/dist of the install)"),
+	STR("PUBLIC_URL", public_url, "http://localhost:4000", "the API's address as users reach it, for links in emails (unsubscribe)"),
 
 	INT("WORKER_PROCESSES", worker_processes, "0", 0, 1024, "children per wf-worker pool (0: number of CPUs)"),
 	STR("WORKER_HOST", worker_host, NULL, "name of this pool's host in the worker registry (default: the host name)"),
@@ -69,6 +70,7 @@ static const setting_t settings[] = {
 	STR("SMS_API_URL", sms_api_url, NULL, "SMS provider endpoint (SMS_MODE=http)"),
 	STR("SMS_API_TOKEN", sms_api_token, NULL, "bearer token for the SMS provider"),
 	INT("SMS_TIMEOUT_MS", sms_timeout_ms, "10000", 100, 600000, "total time allowed for one SMS provider call"),
+	CHOICE("WEBHOOK_MODE", webhook_mode, "http", "mock|http", "http calls webhooks; mock only logs them to webhook_logs"),
 	STR("WEBHOOK_SECRET", webhook_secret, NULL, "key of the X-Webhook-Signature HMAC-SHA256 header (unsigned when unset)"),
 	INT("WEBHOOK_TIMEOUT_MS", webhook_timeout_ms, "10000", 100, 600000, "total time allowed for one webhook call"),
 	STR("TEMPLATES_DIR", templates_dir, NULL, "email templates (default: templates/ of the install)"),

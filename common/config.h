@@ -30,6 +30,7 @@ typedef struct {
 	int sweep_interval_ms;
 	int http_max_body;
 	char *web_dir;
+	char *public_url;
 
 	/* worker pool */
 	int worker_processes;
@@ -56,6 +57,7 @@ typedef struct {
 	char *sms_api_url;
 	char *sms_api_token;
 	int sms_timeout_ms;
+	char *webhook_mode;
 	char *webhook_secret;
 	int webhook_timeout_ms;
 	char *templates_dir;

@@ -140,7 +140,8 @@ static void parse_retry(const cJSON *node, const char *node_id, def_retry_t *ret
 		def_problem(problems, node_id, NULL, "retry.max_ms must be an integer not below base_ms");
 }
 
-static void parse_node(def_t *def, const cJSON *item, def_problems_t *problems)
+static void parse_node(def_t *def, const cJSON *item, const def_resolver_t *resolver,
+		       def_problems_t *problems)
 {
 	def_node_t *n = &def->nodes[def->nnodes];
 	const char *id = item->string;
@@ -169,7 +170,7 @@ static void parse_node(def_t *def, const cJSON *item, def_problems_t *problems)
 	if (n->exec == NULL)
 		def_problem(problems, id, NULL, "unknown node type \"%s\"", type);
 	else
-		n->exec->validate(item, id, problems);
+		n->exec->validate(item, id, resolver, problems);
 	/* Edges are checked even for an unknown type, so a dangling one is reported too. */
 	if (n->exec == NULL || n->exec->branching) {
 		n->on_true = parse_successor(item, id, "true", problems);
@@ -395,7 +396,7 @@ static void parse_trigger(def_t *def, def_problems_t *problems)
 	}
 }
 
-static void parse_document(def_t *def, def_problems_t *problems)
+static void parse_document(def_t *def, const def_resolver_t *resolver, def_problems_t *problems)
 {
 	const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(def->json, "nodes");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(def->json, "name");
@@ -415,7 +416,7 @@ static void parse_document(def_t *def, def_problems_t *problems)
 	if (def->nodes == NULL)
 		abort();
 	cJSON_ArrayForEach(item, nodes)
-		parse_node(def, item, problems);
+		parse_node(def, item, resolver, problems);
 	if (def->start && def_node(def, def->start) == NULL)
 		def_problem(problems, NULL, NULL, "start node \"%s\" does not exist", def->start);
 	for (size_t i = 0; i < def->nnodes; i++) {
@@ -446,7 +447,7 @@ int def_parse(const cJSON *json, const def_resolver_t *resolver, def_t **out,
 	def = calloc(1, sizeof(*def));
 	if (def == NULL || (def->json = cJSON_Duplicate(json, 1)) == NULL)
 		abort();
-	parse_document(def, p);
+	parse_document(def, resolver, p);
 	if (def->nnodes > 0) {
 		check_graph(def, p);
 		check_shared_flows(def, resolver, p);

@@ -63,8 +63,13 @@ typedef struct {
  */
 typedef const cJSON *(*def_lookup_cb)(void *arg, const char *workflow_name);
 
+/* Does an email template of this name exist? */
+typedef bool (*def_template_cb)(void *arg, const char *template_name);
+
+/* What validation may look up outside the definition; any member may be NULL. */
 typedef struct {
-	def_lookup_cb lookup; /* NULL: shared_flow targets are not checked */
+	def_lookup_cb lookup;		/* NULL: shared_flow targets are not checked */
+	def_template_cb has_template;	/* NULL: template names are not checked */
 	void *arg;
 } def_resolver_t;
 

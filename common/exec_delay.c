@@ -7,13 +7,16 @@
  * seconds; the history keeps both the nominal and the scaled wait.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "executor.h"
+#include "jl_time.h"
 #include "json.h"
 #include "wftime.h"
 
-static void validate_delay(const cJSON *node, const char *node_id, def_problems_t *problems)
+static void validate_delay(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
+				def_problems_t *problems)
 {
 	double seconds;
 	bool has_seconds = json_has(node, "seconds");
@@ -27,22 +30,38 @@ static void validate_delay(const cJSON *node, const char *node_id, def_problems_
 		def_problem(problems, node_id, NULL, "\"seconds\" must be a non-negative number");
 	if (has_until) {
 		const cJSON *until = cJSON_GetObjectItemCaseSensitive(node, "until");
+		double t;
 
-		if (!cJSON_IsString(until) && !cJSON_IsObject(until))
+		if (cJSON_IsObject(until))
+			exec_check_logic(node, node_id, "until", true, problems);
+		else if (!cJSON_IsString(until) || jl_parse_time(until->valuestring, &t) < 0)
 			def_problem(problems, node_id, NULL,
 				    "\"until\" must be an ISO-8601 timestamp or a JSON Logic expression");
 	}
 }
 
-/* Seconds from now until the node's wait ends, before scaling; < 0 on error. */
+/*
+ * Seconds from now until the node's wait ends, before scaling; < 0 on error.
+ * A time already past waits 0 s.
+ */
 static double nominal_wait(const exec_ctx_t *ctx, exec_outcome_t *out)
 {
-	double seconds;
+	const cJSON *until = cJSON_GetObjectItemCaseSensitive(ctx->node->json, "until");
+	double seconds, at;
+	char err[256] = "";
+	char *text;
 
 	if (json_number(ctx->node->json, "seconds", &seconds))
 		return seconds;
-	exec_fail(out, true, "\"until\" delays are not supported yet");
-	return -1;
+	text = cJSON_IsString(until) ? strdup(until->valuestring) : exec_eval_text(ctx, until, err, sizeof(err));
+	if (text == NULL || jl_parse_time(text, &at) < 0) {
+		exec_fail(out, true, "\"until\" gave %s%s%s", text ? "\"" : "", text ? text : err,
+			  text ? "\", not an ISO-8601 timestamp" : "");
+		free(text);
+		return -1;
+	}
+	free(text);
+	return at > ctx->now ? at - ctx->now : 0;
 }
 
 static void execute_delay(const exec_ctx_t *ctx, exec_outcome_t *out)

@@ -14,7 +14,8 @@
 
 #define NOOP_SLEEP_MAX_MS 600000
 
-static void validate_noop(const cJSON *node, const char *node_id, def_problems_t *problems)
+static void validate_noop(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
+				def_problems_t *problems)
 {
 	int ms;
 
@@ -36,7 +37,8 @@ static void execute_noop(const exec_ctx_t *ctx, exec_outcome_t *out)
 	exec_next(out, ctx->node->next);
 }
 
-static void validate_log(const cJSON *node, const char *node_id, def_problems_t *problems)
+static void validate_log(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
+				def_problems_t *problems)
 {
 	exec_optional_string(node, node_id, "message", problems);
 }

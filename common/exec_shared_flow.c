@@ -11,7 +11,8 @@
 #include "executor.h"
 #include "json.h"
 
-static void validate_shared_flow(const cJSON *node, const char *node_id, def_problems_t *problems)
+static void validate_shared_flow(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
+				def_problems_t *problems)
 {
 	exec_require_string(node, node_id, "workflow", problems);
 }

@@ -8,9 +8,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "jsonlogic.h"
 
 extern const executor_t exec_delay;
 extern const executor_t exec_log;
@@ -85,4 +87,75 @@ void exec_optional_string(const cJSON *node, const char *node_id, const char *fi
 {
 	if (json_has(node, field) && json_string(node, field) == NULL)
 		def_problem(problems, node_id, NULL, "\"%s\" must be a string", field);
+}
+
+cJSON *exec_eval(const exec_ctx_t *ctx, const cJSON *expr, char *err, size_t errlen)
+{
+	jl_options_t opts = { .now = ctx->now };
+
+	return jl_apply(expr, ctx->context, &opts, err, errlen);
+}
+
+/* A single-key object whose key is an operator JSON Logic knows. */
+static bool is_logic(const cJSON *value)
+{
+	char err[8];
+
+	return cJSON_IsObject(value) && cJSON_GetArraySize(value) == 1 &&
+	       jl_validate(value, err, sizeof(err)) == 0;
+}
+
+cJSON *exec_fill(const exec_ctx_t *ctx, const cJSON *value, char *err, size_t errlen)
+{
+	const cJSON *item;
+	cJSON *out;
+
+	if (is_logic(value))
+		return exec_eval(ctx, value, err, errlen);
+	if (!cJSON_IsObject(value) && !cJSON_IsArray(value))
+		return cJSON_Duplicate(value, 1);
+	out = cJSON_IsObject(value) ? cJSON_CreateObject() : cJSON_CreateArray();
+	cJSON_ArrayForEach(item, value) {
+		cJSON *filled = exec_fill(ctx, item, err, errlen);
+
+		if (filled == NULL) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+		if (cJSON_IsObject(value))
+			json_add(out, item->string, filled);
+		else
+			cJSON_AddItemToArray(out, filled);
+	}
+	return out;
+}
+
+char *exec_eval_text(const exec_ctx_t *ctx, const cJSON *expr, char *err, size_t errlen)
+{
+	cJSON *v = exec_eval(ctx, expr, err, errlen);
+	char *text = NULL;
+
+	if (cJSON_IsString(v))
+		text = strdup(v->valuestring);
+	else if (cJSON_IsNumber(v))
+		text = jl_to_json(v);
+	else if (v != NULL)
+		snprintf(err, errlen, "expression gave %s, not a text", cJSON_IsNull(v) ? "null" : "a non-text value");
+	cJSON_Delete(v);
+	return text;
+}
+
+void exec_check_logic(const cJSON *node, const char *node_id, const char *field, bool required,
+		      def_problems_t *problems)
+{
+	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(node, field);
+	char err[256];
+
+	if (rule == NULL || cJSON_IsNull(rule)) {
+		if (required)
+			def_problem(problems, node_id, NULL, "missing field \"%s\" (a JSON Logic rule)", field);
+		return;
+	}
+	if (jl_validate(rule, err, sizeof(err)) < 0)
+		def_problem(problems, node_id, NULL, "\"%s\" is not a valid JSON Logic rule: %s", field, err);
 }

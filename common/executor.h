@@ -15,6 +15,8 @@
 #include "config.h"
 #include "definition.h"
 
+struct services;
+
 typedef enum {
 	EXEC_NEXT,	/* done: continue at next_node (NULL ends the execution) */
 	EXEC_DELAY,	/* park until run_at, then resume this node */
@@ -32,7 +34,7 @@ typedef struct {
 	int attempt;
 	const cJSON *context;	/* the execution's context */
 	double now;		/* epoch seconds when the step started */
-	void *services;		/* the worker's messaging and template services */
+	const struct services *services; /* templates and delivery clients; see services.h */
 } exec_ctx_t;
 
 /* What a step produced. Trees are owned by the outcome (exec_outcome_clear). */
@@ -53,9 +55,12 @@ typedef struct executor {
 	const char *type;
 	const char *description;
 	bool branching;		/* successors are "true"/"false" instead of "next" */
-	bool external;		/* talks to the outside world: commit right after it */
-	/* Appends problems with the node's own fields; node_id names them. */
-	void (*validate)(const cJSON *node, const char *node_id, def_problems_t *problems);
+	/* Does this node talk to the outside world? Then its step is committed
+	 * on its own right after it ran. NULL: never. */
+	bool (*external)(const cJSON *node, const wf_config_t *cfg);
+	/* Appends problems with the node's own fields; node_id names them. resolver may be NULL. */
+	void (*validate)(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
+			 def_problems_t *problems);
 	void (*execute)(const exec_ctx_t *ctx, exec_outcome_t *out);
 } executor_t;
 
@@ -71,7 +76,29 @@ void exec_fail(exec_outcome_t *out, bool permanent, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void exec_next(exec_outcome_t *out, const char *next_node);
 
+/*
+ * Evaluates a JSON Logic expression on the step's context; a new tree the
+ * caller frees, or NULL with the error in err.
+ */
+cJSON *exec_eval(const exec_ctx_t *ctx, const cJSON *expr, char *err, size_t errlen);
+/*
+ * A JSON value with JSON Logic inside, e.g. {"user": {"var": "user.id"}}:
+ * every object that is a single known operator is evaluated, the rest is
+ * copied. A new tree, or NULL with the error in err.
+ */
+cJSON *exec_fill(const exec_ctx_t *ctx, const cJSON *value, char *err, size_t errlen);
+/* The text an expression evaluates to (a string, or a number's JavaScript text); malloc'd, or NULL. */
+char *exec_eval_text(const exec_ctx_t *ctx, const cJSON *expr, char *err, size_t errlen);
+
+/* The webhook call of the `webhook` node, shared by the `trigger_webhook` action (exec_webhook.c). */
+void exec_webhook_validate(const cJSON *node, const char *node_id, bool with_method,
+			   def_problems_t *problems);
+void exec_webhook_call(const exec_ctx_t *ctx, const cJSON *fields, const cJSON *default_body,
+		       exec_outcome_t *out);
+
 /* Field checks shared by the validate functions. */
+void exec_check_logic(const cJSON *node, const char *node_id, const char *field, bool required,
+		      def_problems_t *problems);
 void exec_require_string(const cJSON *node, const char *node_id, const char *field,
 			 def_problems_t *problems);
 void exec_optional_string(const cJSON *node, const char *node_id, const char *field,

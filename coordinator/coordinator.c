@@ -4,6 +4,8 @@
  * Nothing here blocks on the database: the loop only reacts to
  * notifications, timers and signals, and hands every piece of database work
  * to a job on the threadpool. Jobs:
+ *   triggers    turns trigger rows into executions (NOTIFY, and a poll)
+ *   cron        starts cron-triggered workflows on their ticks
  *   sweeper     rescues steps of dead workers and expired leases
  *   workflows   validates definitions written by plain SQL
  */
@@ -16,10 +18,13 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cron_job.h"
 #include "dbpool.h"
 #include "jobs.h"
 #include "listener.h"
 #include "log.h"
+#include "services.h"
+#include "triggers.h"
 #include "wftime.h"
 #include "workflows.h"
 
@@ -28,12 +33,35 @@ typedef struct {
 	uv_loop_t *loop;
 	uv_signal_t sigterm, sigint, sighup;
 	listener_t listener;
+	job_t triggers;
+	job_t cron;
 	job_t sweeper;
 	job_t workflows;
+	cron_state_t *cron_state;
 	bool stopping;
 } coord_t;
 
-static const char *const channels[] = { "wf_workflows", NULL };
+#define TRIGGER_BATCH 500
+#define CRON_EVERY_MS 1000
+
+static const char *const channels[] = { "wf_triggers", "wf_workflows", NULL };
+
+static int process_triggers(job_t *job, db_t *db)
+{
+	int started = 0;
+	int rc = triggers_process(db, TRIGGER_BATCH, &started);
+
+	if (started > 0)
+		log_info("started %d execution%s from trigger rows", started, started == 1 ? "" : "s");
+	return rc;
+}
+
+static int fire_cron(job_t *job, db_t *db)
+{
+	coord_t *c = job->data;
+
+	return cron_fire_due(db, c->cron_state) < 0 ? -1 : 0;
+}
 
 static int sweep(job_t *job, db_t *db)
 {
@@ -71,7 +99,9 @@ static void on_notify(void *data, const char *channel, const char *payload)
 {
 	coord_t *c = data;
 
-	if (strcmp(channel, "wf_workflows") == 0)
+	if (strcmp(channel, "wf_triggers") == 0)
+		job_kick(&c->triggers);
+	else if (strcmp(channel, "wf_workflows") == 0)
 		job_kick(&c->workflows);
 }
 
@@ -81,6 +111,7 @@ static void on_reconnect(void *data)
 
 	/* Notifications may have been missed while disconnected: catch up. */
 	job_kick(&c->workflows);
+	job_kick(&c->triggers);
 }
 
 static void close_handle(uv_handle_t *h)
@@ -95,6 +126,8 @@ static void shutdown_coordinator(coord_t *c)
 		return;
 	c->stopping = true;
 	log_info("stopping: finishing work in flight");
+	job_stop(&c->triggers);
+	job_stop(&c->cron);
 	job_stop(&c->sweeper);
 	job_stop(&c->workflows);
 	listener_stop(&c->listener);
@@ -103,12 +136,28 @@ static void shutdown_coordinator(coord_t *c)
 	close_handle((uv_handle_t *)&c->sighup);
 }
 
+/* Loads the templates definitions are checked against; keeps the old set on failure. */
+static int reload_templates(const wf_config_t *cfg)
+{
+	const char *dir = services_templates_dir(cfg);
+	tpl_set_t *set;
+	char err[512];
+
+	if (tpl_set_load(dir, &set, err, sizeof(err)) < 0) {
+		log_error("could not load the templates of %s: %s", dir, err);
+		return -1;
+	}
+	workflows_set_templates(set);
+	log_info("loaded %zu email templates from %s", tpl_set_count(set), dir);
+	return 0;
+}
+
 static void on_signal(uv_signal_t *handle, int signum)
 {
 	coord_t *c = handle->data;
 
 	if (signum == SIGHUP) {
-		log_info("SIGHUP: nothing to reload in the coordinator");
+		reload_templates(c->cfg);
 		return;
 	}
 	shutdown_coordinator(c);
@@ -126,11 +175,18 @@ int coord_run(const wf_config_t *cfg)
 	coord_t c = { .cfg = cfg };
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A template that does not load is a configuration error: do not start. */
+	if (reload_templates(cfg) < 0)
+		return 2;
 	c.loop = uv_default_loop();
 	dbpool_init(cfg);
 	watch_signal(&c, &c.sigterm, SIGTERM);
 	watch_signal(&c, &c.sigint, SIGINT);
 	watch_signal(&c, &c.sighup, SIGHUP);
+	c.cron_state = cron_state_new();
+	job_init(&c.triggers, c.loop, "trigger processing", process_triggers, &c,
+		 (uint64_t)cfg->batch_interval_ms);
+	job_init(&c.cron, c.loop, "cron", fire_cron, &c, CRON_EVERY_MS);
 	job_init(&c.sweeper, c.loop, "sweeper", sweep, &c, (uint64_t)cfg->sweep_interval_ms);
 	job_init(&c.workflows, c.loop, "workflow validation", validate_workflows, &c,
 		 (uint64_t)cfg->batch_interval_ms);
@@ -141,6 +197,8 @@ int coord_run(const wf_config_t *cfg)
 	uv_run(c.loop, UV_RUN_DEFAULT);
 	uv_loop_close(c.loop);
 	dbpool_close_all();
+	cron_state_free(c.cron_state);
+	workflows_set_templates(NULL);
 	log_info("coordinator stopped");
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "delivery.h"
 #include "log.h"
 
 typedef struct {
@@ -69,6 +70,10 @@ int main(int argc, char **argv)
 	level = cfg.log_level ? log_level_parse(cfg.log_level) : LOG_INFO;
 	format = cfg.log_format ? log_format_parse(cfg.log_format, STDERR_FILENO) : LOG_FORMAT_TEXT;
 	log_setup("coordinator", (log_level_t)level, (log_format_t)format);
+	if (delivery_global_init() < 0) {
+		log_error("could not initialise libcurl");
+		return 1;
+	}
 	rc = cmd->fn(&cfg, argc, argv);
 	config_free(&cfg);
 	return rc;

@@ -9,12 +9,33 @@
  */
 #include "workflows.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "log.h"
+
+/* Validations read the set on threadpool threads; SIGHUP replaces it on the loop. */
+static pthread_rwlock_t templates_lock = PTHREAD_RWLOCK_INITIALIZER;
+static tpl_set_t *templates;
+
+void workflows_set_templates(tpl_set_t *set)
+{
+	tpl_set_t *old;
+
+	pthread_rwlock_wrlock(&templates_lock);
+	old = templates;
+	templates = set;
+	pthread_rwlock_unlock(&templates_lock);
+	tpl_set_free(old);
+}
+
+static bool has_template(void *arg, const char *name)
+{
+	return templates == NULL || tpl_set_find(templates, name) != NULL;
+}
 
 static const cJSON *lookup_workflow(void *arg, const char *name)
 {
@@ -39,11 +60,14 @@ void workflows_resolver_init(workflows_resolver_t *r, db_t *db)
 	r->db = db;
 	r->loaded = json_object();
 	r->resolver.lookup = lookup_workflow;
+	r->resolver.has_template = has_template;
 	r->resolver.arg = r;
+	pthread_rwlock_rdlock(&templates_lock);
 }
 
 void workflows_resolver_free(workflows_resolver_t *r)
 {
+	pthread_rwlock_unlock(&templates_lock);
 	cJSON_Delete(r->loaded);
 	r->loaded = NULL;
 }

@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "definition.h"
+#include "template_set.h"
 
 /*
  * A resolver that looks other workflows up in the database, for shared_flow
@@ -19,8 +20,16 @@ typedef struct {
 	cJSON *loaded; /* name -> definition, owned */
 } workflows_resolver_t;
 
+/* Holds the templates read lock until workflows_resolver_free: template names are checked too. */
 void workflows_resolver_init(workflows_resolver_t *r, db_t *db);
 void workflows_resolver_free(workflows_resolver_t *r);
+
+/*
+ * The email templates that definitions are checked against (send_email's
+ * "template"). Takes ownership of set and frees the one it replaces, once no
+ * validation uses it. NULL: names are not checked.
+ */
+void workflows_set_templates(tpl_set_t *set);
 
 /*
  * Validates every workflow whose definition was written without validation

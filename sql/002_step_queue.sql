@@ -100,7 +100,7 @@ $$;
 CREATE FUNCTION wf_claim_steps(p_worker bigint, p_limit integer, p_lease_s integer)
 RETURNS TABLE (step_id bigint, claims integer, execution_id uuid, node_id text, kind text,
                attempt integer, workflow_id bigint, workflow_version integer,
-               status text, context jsonb)
+               status text, context jsonb, trigger_table text, trigger_id bigint)
 LANGUAGE sql AS $$
     WITH picked AS (
         SELECT s.id FROM wf_steps s
@@ -124,7 +124,7 @@ LANGUAGE sql AS $$
         RETURNING e.id
     )
     SELECT c.id, c.claims, c.execution_id, c.node_id, c.kind, c.attempt,
-           e.workflow_id, e.workflow_version, e.status, e.context
+           e.workflow_id, e.workflow_version, e.status, e.context, e.trigger_table, e.trigger_id
     FROM claimed c JOIN workflow_executions e ON e.id = c.execution_id
     ORDER BY c.run_at
 $$;

@@ -207,6 +207,7 @@ END $$;
 --   retry  the attempt failed; run the node again at p_run_at
 --   fail   the node failed for good: dead-letter it and fail the execution
 --   hold   the execution was paused before the step ran: park the step as it is
+--   exit   the definition's exit condition holds: cancel the execution (p_error: why)
 --   drop   the execution is no longer running (cancelled meanwhile): discard
 --
 -- Returns 'stale' when the caller's claim is no longer the step's current one
@@ -243,6 +244,11 @@ BEGIN
         RETURN 'dropped';
     END IF;
     paused := e.status = 'paused';
+    IF p_outcome = 'exit' THEN
+        PERFORM wf_execution_cancel(e.id, coalesce(p_error, 'exit condition met'));
+        PERFORM wf_step_delete(s.id);
+        RETURN 'exited';
+    END IF;
     IF p_outcome = 'hold' THEN
         PERFORM wf_step_requeue(s.id, s.node_id, s.kind, s.attempt, s.run_at, true);
         RETURN 'held';

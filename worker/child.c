@@ -26,6 +26,7 @@
 #include "db.h"
 #include "log.h"
 #include "runner.h"
+#include "services.h"
 #include "wftime.h"
 
 /* Shortest pause when steps are due but none could be claimed (others hold their locks). */
@@ -45,6 +46,7 @@ typedef struct {
 	uv_timer_t beat_timer;	/* keeps the slot heartbeat fresh while idle */
 	uv_async_t wake;	/* signals */
 	double last_sibling_wake;
+	services_t services;
 } child_t;
 
 static volatile sig_atomic_t child_stop;
@@ -157,7 +159,7 @@ static int connect_session(child_t *c)
 			PQclear(res);
 			if (c->worker_id == 0)
 				continue;
-			c->runner = runner_new(c->cfg, c->db, c->worker_id, c->slot, NULL);
+			c->runner = runner_new(c->cfg, c->db, c->worker_id, c->slot, &c->services);
 		} else {
 			/* After a lost connection: whatever we held may be ours no longer. */
 			runner_requeue_own(c->runner);
@@ -289,6 +291,7 @@ int child_main(const wf_config_t *cfg, int slot_index, slot_shared_t *slot)
 	pid_t parent = getppid();
 	child_t c = { .cfg = cfg, .slot = slot, .slot_index = slot_index };
 	char name[64];
+	char err[512];
 
 	setup_signals();
 	/* A child must not outlive its pool: the parent's death means SIGTERM. */
@@ -310,6 +313,11 @@ int child_main(const wf_config_t *cfg, int slot_index, slot_shared_t *slot)
 
 	snprintf(name, sizeof(name), "wf-worker %s/%d", cfg->worker_host, slot_index);
 	c.db = db_new(cfg, name);
+	if (services_init(&c.services, cfg, c.db, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		db_free(c.db);
+		return CHILD_EXIT_FATAL;
+	}
 	db_register(c.db, runner_statements, runner_statements_count);
 	if (connect_session(&c) == 0) {
 		log_info("worker %" PRId64 " ready", c.worker_id);
@@ -319,6 +327,7 @@ int child_main(const wf_config_t *cfg, int slot_index, slot_shared_t *slot)
 	mark_stopped(&c);
 	log_info("worker stopped");
 	runner_free(c.runner);
+	services_free(&c.services);
 	db_free(c.db);
 	return CHILD_EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "delivery.h"
 #include "log.h"
 #include "pool.h"
 
@@ -27,5 +28,10 @@ int main(int argc, char **argv)
 	}
 	log_setup("worker", (log_level_t)log_level_parse(cfg->log_level),
 		  (log_format_t)log_format_parse(cfg->log_format, STDERR_FILENO));
+	/* Before forking: the children inherit libcurl's and libESMTP's set-up. */
+	if (delivery_global_init() < 0) {
+		log_error("could not initialise libcurl");
+		return 1;
+	}
 	return pool_run(cfg);
 }

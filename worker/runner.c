@@ -23,6 +23,7 @@
 #include "definition.h"
 #include "executor.h"
 #include "json.h"
+#include "jsonlogic.h"
 #include "log.h"
 #include "wftime.h"
 
@@ -39,7 +40,7 @@ struct runner {
 	db_t *db;
 	int64_t worker_id;
 	slot_shared_t *slot;
-	void *services;
+	const struct services *services;
 	unsigned int seed;
 	cached_def_t cache[DEF_CACHE_MAX];
 	int ncache;
@@ -54,10 +55,13 @@ typedef struct {
 	const char *kind;
 	const char *status;
 	const char *context;
+	const char *trigger_table;	/* NULL when not started by a trigger row */
+	const char *trigger_id;
 	int attempt;
 	int64_t workflow_id;
 	int version;
 	const executor_t *exec;
+	const def_node_t *node;
 	const char *verb;	/* the wf_step_finish outcome */
 	exec_outcome_t out;
 } step_t;
@@ -65,8 +69,9 @@ typedef struct {
 const db_statement_t runner_statements[] = {
 	{ "runner_claim",
 	  "SELECT step_id, claims, execution_id, node_id, kind, attempt, workflow_id,"
-	  "       workflow_version, status, context"
+	  "       workflow_version, status, context, trigger_table, trigger_id"
 	  "  FROM wf_claim_steps($1::bigint, $2::int, $3::int)" },
+	{ "runner_trigger_context", "SELECT wf_trigger_context($1, $2::bigint)" },
 	{ "runner_finish",
 	  "SELECT wf_step_finish($1::bigint, $2::int, $3, $4, to_timestamp($5::float8), $6::jsonb,"
 	  "                      $7, $8::jsonb, $9::jsonb, $10::jsonb)" },
@@ -80,7 +85,7 @@ const db_statement_t runner_statements[] = {
 const int runner_statements_count = sizeof(runner_statements) / sizeof(runner_statements[0]);
 
 runner_t *runner_new(const wf_config_t *cfg, db_t *db, int64_t worker_id, slot_shared_t *slot,
-		     void *services)
+		     const struct services *services)
 {
 	runner_t *r = calloc(1, sizeof(*r));
 
@@ -145,6 +150,33 @@ static const def_t *definition(runner_t *r, int64_t workflow_id, int version, ch
 	return def;
 }
 
+/*
+ * Does the definition's exit condition hold on fresh data of the execution's
+ * trigger row (an unsubscribe, say)? Checked before every step.
+ */
+static bool exit_condition_met(runner_t *r, const step_t *s, const def_t *def, double now)
+{
+	const char *params[2] = { s->trigger_table, s->trigger_id };
+	jl_options_t opts = { .now = now };
+	bool met = false;
+	char err[256];
+	cJSON *fresh;
+	PGresult *res;
+
+	if (def->exit_rule == NULL || s->trigger_table == NULL)
+		return false;
+	res = db_run(r->db, "runner_trigger_context", 2, params);
+	fresh = db_ok(res) && !PQgetisnull(res, 0, 0) ? cJSON_Parse(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	/* The trigger row is gone: there is nothing left to run the execution for. */
+	if (fresh == NULL)
+		return true;
+	if (jl_test(def->exit_rule, fresh, &opts, &met, err, sizeof(err)) < 0)
+		log_warn("exit condition failed, ignored: %s", err);
+	cJSON_Delete(fresh);
+	return met;
+}
+
 /* Backoff before attempt+1: full jitter over an exponentially growing cap. */
 static double backoff_seconds(runner_t *r, const def_retry_t *policy, int attempt)
 {
@@ -207,6 +239,11 @@ static void execute_step(runner_t *r, step_t *s)
 		exec_fail(&s->out, true, "%s", err);
 	} else if ((node = def_node(def, s->node_id)) == NULL) {
 		exec_fail(&s->out, true, "node \"%s\" is not in the definition", s->node_id);
+	} else if (exit_condition_met(r, s, def, ctx.now)) {
+		s->verb = "exit";
+		snprintf(s->out.error, sizeof(s->out.error), "exit condition met before \"%s\"", s->node_id);
+		log_info("%s", s->out.error);
+		goto out;
 	} else if ((context = cJSON_Parse(s->context)) == NULL) {
 		exec_fail(&s->out, true, "execution context is not JSON");
 	} else {
@@ -219,11 +256,13 @@ static void execute_step(runner_t *r, step_t *s)
 		ctx.context = context;
 		ctx.services = r->services;
 		s->exec = node->exec;
+		s->node = node;
 		node->exec->execute(&ctx, &s->out);
 	}
 	choose_verb(r, s, node, ctx.now);
 	if (s->out.status == EXEC_ERROR)
 		log_warn("step failed (attempt %d, %s): %s", s->attempt, s->verb, s->out.error);
+out:
 	cJSON_Delete(context);
 	log_context_execution(NULL, NULL);
 }
@@ -258,7 +297,7 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 	params[3] = verb_override ? NULL : s->out.next_node;
 	params[4] = s->out.run_at > 0 ? run_at : NULL;
 	params[5] = verb_override ? NULL : result;
-	params[6] = error ? error : (s->out.status == EXEC_ERROR ? s->out.error : NULL);
+	params[6] = error ? error : (s->out.error[0] ? s->out.error : NULL);
 	params[7] = verb_override ? NULL : logs;
 	params[8] = verb_override ? NULL : delay;
 	params[9] = verb_override ? NULL : child;
@@ -310,6 +349,11 @@ static int commit_steps(runner_t *r, step_t *steps, int n)
 	return 0;
 }
 
+static bool is_external(runner_t *r, const step_t *s)
+{
+	return s->exec && s->exec->external && s->node && s->exec->external(s->node->json, r->cfg);
+}
+
 int runner_round(runner_t *r, int *claimed)
 {
 	char worker[24], batch[16], lease[16];
@@ -352,11 +396,13 @@ int runner_round(runner_t *r, int *claimed)
 		s->version = atoi(PQgetvalue(res, i, 7));
 		s->status = PQgetvalue(res, i, 8);
 		s->context = PQgetvalue(res, i, 9);
+		s->trigger_table = PQgetisnull(res, i, 10) ? NULL : PQgetvalue(res, i, 10);
+		s->trigger_id = PQgetisnull(res, i, 11) ? NULL : PQgetvalue(res, i, 11);
 	}
 	for (int i = 0; i < n && rc == 0; i++) {
 		slot_beat(r->slot);
 		execute_step(r, &steps[i]);
-		if ((steps[i].exec && steps[i].exec->external) || i == n - 1) {
+		if (i == n - 1 || is_external(r, &steps[i])) {
 			rc = commit_steps(r, &steps[start], i + 1 - start);
 			start = i + 1;
 		}

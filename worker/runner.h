@@ -14,9 +14,11 @@
 
 typedef struct runner runner_t;
 
-/* db stays the caller's; services is passed to executors as is. */
+struct services;
+
+/* db and services stay the caller's; services is passed to executors. */
 runner_t *runner_new(const wf_config_t *cfg, db_t *db, int64_t worker_id, slot_shared_t *slot,
-		     void *services);
+		     const struct services *services);
 void runner_free(runner_t *r);
 
 /* Prepared statements the runner needs; register them on its connection. */

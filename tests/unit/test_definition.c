@@ -130,7 +130,7 @@ START_TEST(shared_flows_are_checked_through_the_resolver)
 	cJSON *known = cJSON_Parse(
 		"{\"leaf\":{\"start\":\"x\",\"nodes\":{\"x\":{\"type\":\"noop\"}}},"
 		" \"loop_b\":{\"start\":\"x\",\"nodes\":{\"x\":{\"type\":\"shared_flow\",\"workflow\":\"loop_a\"}}}}");
-	def_resolver_t r = { lookup_fixed, known };
+	def_resolver_t r = { lookup_fixed, NULL, known };
 
 	ck_assert_str_eq(check_text("{\"name\":\"top\",\"start\":\"s\",\"nodes\":{\"s\":{\"type\":\"shared_flow\",\"workflow\":\"leaf\"}}}",
 				    &r), "valid");

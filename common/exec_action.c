@@ -1,0 +1,317 @@
+/*
+ * exec_action.c - the `action` node: send_email, send_sms, trigger_webhook.
+ *
+ * Email goes to user.email (or newsletter.email) unless the node gives "to",
+ * a JSON Logic expression; SMS to user.phone unless it gives "to". In mock
+ * mode (EMAIL_MODE/SMS_MODE=mock) the message is rendered and logged but not
+ * sent. Every attempt becomes a row of email_logs or sms_logs, committed
+ * with the step. A message already logged as sent for this execution and
+ * node is not sent again, and its Message-ID (email) or reference (SMS) is
+ * derived from execution and node, so a receiver can spot a resend.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "email.h"
+#include "executor.h"
+#include "json.h"
+#include "services.h"
+#include "sms.h"
+#include "template.h"
+#include "template_set.h"
+
+typedef enum { ACTION_EMAIL, ACTION_SMS, ACTION_WEBHOOK, ACTION_UNKNOWN } action_t;
+
+static action_t action_of(const cJSON *node)
+{
+	const char *a = json_string(node, "action");
+
+	if (a == NULL)
+		return ACTION_UNKNOWN;
+	if (strcmp(a, "send_email") == 0)
+		return ACTION_EMAIL;
+	if (strcmp(a, "send_sms") == 0)
+		return ACTION_SMS;
+	if (strcmp(a, "trigger_webhook") == 0)
+		return ACTION_WEBHOOK;
+	return ACTION_UNKNOWN;
+}
+
+static void validate_action(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
+			    def_problems_t *problems)
+{
+	const char *template = json_string(node, "template");
+	const char *message = json_string(node, "message");
+	char err[256];
+	tpl_t *tpl;
+
+	switch (action_of(node)) {
+	case ACTION_EMAIL:
+		exec_require_string(node, node_id, "template", problems);
+		if (template && resolver && resolver->has_template &&
+		    !resolver->has_template(resolver->arg, template))
+			def_problem(problems, node_id, NULL, "unknown email template \"%s\"", template);
+		exec_check_logic(node, node_id, "to", false, problems);
+		break;
+	case ACTION_SMS:
+		exec_require_string(node, node_id, "message", problems);
+		if (message && tpl_compile(message, strlen(message), node_id, NULL, &tpl, err, sizeof(err)) < 0)
+			def_problem(problems, node_id, NULL, "\"message\" is not a valid template: %s", err);
+		else if (message)
+			tpl_free(tpl);
+		exec_check_logic(node, node_id, "to", false, problems);
+		break;
+	case ACTION_WEBHOOK:
+		exec_webhook_validate(node, node_id, true, problems);
+		break;
+	case ACTION_UNKNOWN:
+		def_problem(problems, node_id, NULL,
+			    "\"action\" must be send_email, send_sms or trigger_webhook");
+		break;
+	}
+}
+
+/* The recipient: the node's "to" expression, else the first of paths found in the context. */
+static char *recipient(const exec_ctx_t *ctx, const char *const *paths, char *err, size_t errlen)
+{
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(ctx->node->json, "to");
+
+	if (to && !cJSON_IsNull(to))
+		return exec_eval_text(ctx, to, err, errlen);
+	for (int i = 0; paths[i]; i += 2) {
+		const cJSON *obj = cJSON_GetObjectItemCaseSensitive(ctx->context, paths[i]);
+		const char *v = json_string(obj, paths[i + 1]);
+
+		if (v && *v)
+			return strdup(v);
+	}
+	snprintf(err, errlen, "no recipient: the context has no %s.%s", paths[0], paths[1]);
+	return NULL;
+}
+
+/* The data templates see: the context, plus the execution and an unsubscribe link. */
+static cJSON *template_data(const exec_ctx_t *ctx)
+{
+	cJSON *data = cJSON_Duplicate(ctx->context, 1);
+	cJSON *execution = json_object();
+	char url[512];
+
+	json_add_string(execution, "id", ctx->execution_id);
+	json_add_string(execution, "node", ctx->node->id);
+	cJSON_DeleteItemFromObjectCaseSensitive(data, "execution");
+	json_add(data, "execution", execution);
+	snprintf(url, sizeof(url), "%s/workflow/triggers/unsubscribe?execution=%s",
+		 ctx->services->cfg->public_url, ctx->execution_id);
+	if (!cJSON_HasObjectItem(data, "unsubscribe_url"))
+		json_add_string(data, "unsubscribe_url", url);
+	return data;
+}
+
+static void add_log(exec_outcome_t *out, const char *key, cJSON *row)
+{
+	cJSON *entry = json_object();
+
+	json_add(entry, key, row);
+	if (out->logs == NULL)
+		out->logs = cJSON_CreateArray();
+	cJSON_AddItemToArray(out->logs, entry);
+}
+
+/* "execution.node@domain" with the domain of FROM_EMAIL; node ids are made safe. */
+static void message_id(const exec_ctx_t *ctx, char *out, size_t size)
+{
+	const char *from = ctx->services->cfg->from_email;
+	const char *at = from ? strrchr(from, '@') : NULL;
+	char domain[256] = "wf-engine.invalid";
+	char node[128];
+	size_t i;
+
+	if (at) {
+		snprintf(domain, sizeof(domain), "%s", at + 1);
+		domain[strcspn(domain, ">")] = '\0';
+	}
+	for (i = 0; ctx->node->id[i] && i < sizeof(node) - 1; i++)
+		node[i] = isalnum((unsigned char)ctx->node->id[i]) ? ctx->node->id[i] : '-';
+	node[i] = '\0';
+	snprintf(out, size, "%s.%s@%s", ctx->execution_id, node, domain);
+}
+
+static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
+{
+	static const char *const paths[] = { "user", "email", "newsletter", "email", NULL };
+	const services_t *svc = ctx->services;
+	const char *template = json_string(ctx->node->json, "template");
+	bool mock = strcmp(svc->cfg->email_mode, "mock") == 0;
+	tpl_rendered_t mail = { 0 };
+	delivery_result_t result;
+	char err[256] = "", msgid[512];
+	char *to = recipient(ctx, paths, err, sizeof(err));
+	cJSON *data = template_data(ctx);
+	cJSON *row;
+
+	if (to == NULL) {
+		exec_fail(out, true, "send_email: %s", err);
+		goto out;
+	}
+	if (!mock && services_already_sent(svc, "email_logs", ctx->execution_id, ctx->node->id)) {
+		out->result = json_object();
+		json_add_string(out->result, "skipped", "already sent");
+		exec_next(out, ctx->node->next);
+		goto out;
+	}
+	if (tpl_render_email(svc->templates, template, data, &mail, err, sizeof(err)) < 0) {
+		exec_fail(out, true, "template \"%s\": %s", template, err);
+		goto out;
+	}
+	message_id(ctx, msgid, sizeof(msgid));
+	delivery_result_reset(&result);
+	if (!email_address_valid(to)) {
+		delivery_set_error(&result, DELIVERY_PERMANENT, "invalid recipient address \"%s\"", to);
+	} else if (!mock) {
+		const cJSON *user = cJSON_GetObjectItemCaseSensitive(ctx->context, "user");
+		const char *unsubscribe = json_string(data, "unsubscribe_url");
+		char list_unsub[600];
+		delivery_header_t headers[1];
+		email_message_t msg = { 0 };
+
+		snprintf(list_unsub, sizeof(list_unsub), "<%s>", unsubscribe ? unsubscribe : "");
+		headers[0] = (delivery_header_t){ "List-Unsubscribe", list_unsub };
+		msg.to = to;
+		msg.to_name = json_string(user, "name");
+		msg.subject = mail.subject;
+		msg.text = mail.text;
+		msg.html = mail.html;
+		msg.message_id = msgid;
+		msg.headers = headers;
+		msg.nheaders = unsubscribe ? 1 : 0;
+		email_send(&svc->email, &msg, &result);
+	}
+	row = json_object();
+	json_add_string(row, "recipient", to);
+	json_add_string(row, "subject", mail.subject);
+	json_add_string(row, "template", template);
+	json_add(row, "data", cJSON_Duplicate(ctx->context, 1));
+	json_add_string(row, "status", delivery_log_status(result.outcome));
+	json_add_string(row, "mode", mock ? "mock" : "smtp");
+	json_add_string(row, "message_id", msgid);
+	if (result.error[0])
+		json_add_string(row, "error", result.error);
+	add_log(out, "email_log", row);
+	out->result = json_object();
+	json_add_string(out->result, "to", to);
+	json_add_string(out->result, "subject", mail.subject);
+	json_add_string(out->result, "message_id", msgid);
+	if (result.outcome == DELIVERY_SENT)
+		exec_next(out, ctx->node->next);
+	else
+		exec_fail(out, result.outcome == DELIVERY_PERMANENT, "send_email to %s: %s", to, result.error);
+out:
+	tpl_rendered_free(&mail);
+	cJSON_Delete(data);
+	free(to);
+}
+
+static void send_sms(const exec_ctx_t *ctx, exec_outcome_t *out)
+{
+	static const char *const paths[] = { "user", "phone", NULL };
+	const services_t *svc = ctx->services;
+	const char *message = json_string(ctx->node->json, "message");
+	bool mock = strcmp(svc->cfg->sms_mode, "mock") == 0;
+	delivery_result_t result;
+	char err[256] = "", reference[256];
+	char *to = recipient(ctx, paths, err, sizeof(err));
+	char *body = NULL;
+	cJSON *data = template_data(ctx);
+	tpl_t *tpl = NULL;
+	cJSON *row;
+
+	if (to == NULL) {
+		exec_fail(out, true, "send_sms: %s", err);
+		goto out;
+	}
+	if (!mock && services_already_sent(svc, "sms_logs", ctx->execution_id, ctx->node->id)) {
+		out->result = json_object();
+		json_add_string(out->result, "skipped", "already sent");
+		exec_next(out, ctx->node->next);
+		goto out;
+	}
+	if (tpl_compile(message, strlen(message), ctx->node->id, svc->templates, &tpl, err, sizeof(err)) < 0 ||
+	    tpl_render(tpl, data, svc->templates, NULL, &body, err, sizeof(err)) < 0) {
+		exec_fail(out, true, "send_sms message: %s", err);
+		goto out;
+	}
+	snprintf(reference, sizeof(reference), "%s:%s", ctx->execution_id, ctx->node->id);
+	delivery_result_reset(&result);
+	if (!sms_number_valid(to)) {
+		delivery_set_error(&result, DELIVERY_PERMANENT, "invalid phone number \"%s\" (E.164 expected)", to);
+	} else if (!mock) {
+		sms_message_t msg = { .to = to, .body = body, .reference = reference };
+
+		sms_send(&svc->sms, &msg, &result);
+	}
+	row = json_object();
+	json_add_string(row, "recipient", to);
+	json_add_string(row, "body", body);
+	json_add(row, "data", cJSON_Duplicate(ctx->context, 1));
+	json_add_string(row, "status", delivery_log_status(result.outcome));
+	json_add_string(row, "mode", mock ? "mock" : "http");
+	if (result.code > 0)
+		json_add_number(row, "provider_status", result.code);
+	if (result.error[0])
+		json_add_string(row, "error", result.error);
+	add_log(out, "sms_log", row);
+	out->result = json_object();
+	json_add_string(out->result, "to", to);
+	if (result.outcome == DELIVERY_SENT)
+		exec_next(out, ctx->node->next);
+	else
+		exec_fail(out, result.outcome == DELIVERY_PERMANENT, "send_sms to %s: %s", to, result.error);
+out:
+	tpl_free(tpl);
+	free(body);
+	cJSON_Delete(data);
+	free(to);
+}
+
+static void execute_action(const exec_ctx_t *ctx, exec_outcome_t *out)
+{
+	switch (action_of(ctx->node->json)) {
+	case ACTION_EMAIL:
+		send_email(ctx, out);
+		break;
+	case ACTION_SMS:
+		send_sms(ctx, out);
+		break;
+	case ACTION_WEBHOOK:
+		/* Without a "body" the whole context is posted. */
+		exec_webhook_call(ctx, ctx->node->json, ctx->context, out);
+		break;
+	case ACTION_UNKNOWN:
+		exec_fail(out, true, "unknown action");
+		break;
+	}
+}
+
+static bool action_external(const cJSON *node, const wf_config_t *cfg)
+{
+	switch (action_of(node)) {
+	case ACTION_EMAIL:
+		return strcmp(cfg->email_mode, "mock") != 0;
+	case ACTION_SMS:
+		return strcmp(cfg->sms_mode, "mock") != 0;
+	case ACTION_WEBHOOK:
+		return strcmp(cfg->webhook_mode, "mock") != 0;
+	default:
+		return false;
+	}
+}
+
+const executor_t exec_action = {
+	.type = "action",
+	.description = "sends an email or an SMS, or triggers a webhook",
+	.external = action_external,
+	.validate = validate_action,
+	.execute = execute_action,
+};

@@ -1,0 +1,38 @@
+/*
+ * exec_condition.c - the `condition` node: a JSON Logic rule over the
+ * execution's context chooses the "true" or the "false" successor.
+ */
+#include "executor.h"
+#include "json.h"
+#include "jsonlogic.h"
+
+static void validate_condition(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
+			       def_problems_t *problems)
+{
+	exec_check_logic(node, node_id, "rule", true, problems);
+}
+
+static void execute_condition(const exec_ctx_t *ctx, exec_outcome_t *out)
+{
+	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(ctx->node->json, "rule");
+	jl_options_t opts = { .now = ctx->now };
+	bool truthy = false;
+	char err[256];
+
+	/* A rule that cannot be evaluated fails the same way every time. */
+	if (jl_test(rule, ctx->context, &opts, &truthy, err, sizeof(err)) < 0) {
+		exec_fail(out, true, "condition rule failed: %s", err);
+		return;
+	}
+	out->result = json_object();
+	json_add_bool(out->result, "result", truthy);
+	exec_next(out, truthy ? ctx->node->on_true : ctx->node->on_false);
+}
+
+const executor_t exec_condition = {
+	.type = "condition",
+	.description = "follows \"true\" or \"false\" by a JSON Logic rule over the context",
+	.branching = true,
+	.validate = validate_condition,
+	.execute = execute_condition,
+};

@@ -1,0 +1,180 @@
+/*
+ * cron_job.c - cron-triggered workflows.
+ *
+ * Time zones are PostgreSQL's: the database turns each UTC minute since the
+ * last look into local wall-clock fields (AT TIME ZONE), and C matches them
+ * against the schedule. Going minute by minute in UTC means a local time
+ * that a DST change skips never fires and one it repeats fires twice.
+ *
+ * A tick fires in one transaction that inserts (workflow, tick) into
+ * wf_cron_ticks and creates the execution; the primary key makes every other
+ * coordinator's attempt at the same tick a no-op.
+ */
+#include "cron_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cron.h"
+#include "json.h"
+#include "log.h"
+
+#define CRON_TRACKED_MAX 1024
+
+struct cron_state {
+	int count;
+	struct {
+		char workflow_id[24];
+		char checked_until[40]; /* a timestamptz as PostgreSQL prints it */
+	} seen[CRON_TRACKED_MAX];
+};
+
+cron_state_t *cron_state_new(void)
+{
+	return calloc(1, sizeof(cron_state_t));
+}
+
+void cron_state_free(cron_state_t *state)
+{
+	free(state);
+}
+
+static const char *checked_until(cron_state_t *s, const char *workflow_id)
+{
+	for (int i = 0; i < s->count; i++)
+		if (strcmp(s->seen[i].workflow_id, workflow_id) == 0)
+			return s->seen[i].checked_until;
+	return NULL;
+}
+
+static void remember(cron_state_t *s, const char *workflow_id, const char *until)
+{
+	int i;
+
+	for (i = 0; i < s->count; i++)
+		if (strcmp(s->seen[i].workflow_id, workflow_id) == 0)
+			break;
+	if (i == s->count) {
+		if (s->count == CRON_TRACKED_MAX)
+			return;
+		s->count++;
+		snprintf(s->seen[i].workflow_id, sizeof(s->seen[i].workflow_id), "%s", workflow_id);
+	}
+	snprintf(s->seen[i].checked_until, sizeof(s->seen[i].checked_until), "%s", until);
+}
+
+/* Fires one tick; 1 when this coordinator fired it, 0 when another had, -1 on error. */
+static int fire(db_t *db, const char *workflow_id, const char *name, const char *tick,
+		const char *schedule, const char *timezone)
+{
+	cJSON *context = json_object();
+	cJSON *cron = json_object();
+	char *text;
+	const char *params[4];
+	PGresult *res;
+	int rc;
+
+	json_add_string(cron, "tick", tick);
+	json_add_string(cron, "schedule", schedule);
+	json_add_string(cron, "timezone", timezone);
+	json_add(context, "cron", cron);
+	text = json_print(context);
+	params[0] = workflow_id;
+	params[1] = tick;
+	params[2] = name;
+	params[3] = text;
+	res = db_query(db,
+		       "WITH tick AS (INSERT INTO wf_cron_ticks (workflow_id, tick) VALUES ($1::bigint, $2::timestamptz)"
+		       "              ON CONFLICT DO NOTHING RETURNING workflow_id, tick)"
+		       " UPDATE wf_cron_ticks c SET execution_id = (SELECT execution_id FROM wf_execution_create($3, $4::jsonb))"
+		       " FROM tick WHERE c.workflow_id = tick.workflow_id AND c.tick = tick.tick"
+		       " RETURNING c.execution_id",
+		       4, params);
+	rc = db_ok(res) ? (PQntuples(res) == 1) : -1;
+	if (rc < 0) {
+		char msg[256];
+
+		log_warn("could not fire cron tick %s of \"%s\": %s", tick, name,
+			 db_error_message(res, msg, sizeof(msg)));
+	} else if (rc == 1) {
+		log_info("cron tick %s started \"%s\" (execution %s)", tick, name, PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	free(text);
+	cJSON_Delete(context);
+	return rc;
+}
+
+/* Looks at the minutes of one workflow since it last fired or was looked at. */
+static int check_workflow(db_t *db, cron_state_t *state, const char *id, const char *name,
+			  const char *schedule, const char *timezone, const char *since)
+{
+	const char *seen = checked_until(state, id);
+	const char *params[3] = { since, seen, timezone };
+	char err[256];
+	cron_t cron;
+	PGresult *res;
+	int fired = 0;
+
+	if (cron_parse(schedule, &cron, err, sizeof(err)) < 0) {
+		log_warn("cron workflow \"%s\": %s", name, err);
+		return 0;
+	}
+	/* Newest minute first: the first that matches is the tick to fire. */
+	res = db_query(db,
+		       "SELECT m, extract(minute FROM l)::int, extract(hour FROM l)::int, extract(day FROM l)::int,"
+		       "       extract(month FROM l)::int, extract(dow FROM l)::int, date_trunc('minute', now())"
+		       "  FROM generate_series(date_trunc('minute', greatest($1::timestamptz, $2::timestamptz,"
+		       "                                                    now() - interval '7 days')) + interval '1 minute',"
+		       "                       date_trunc('minute', now()), interval '1 minute') m,"
+		       "       LATERAL (SELECT m AT TIME ZONE $3) x(l)"
+		       " ORDER BY m DESC",
+		       3, params);
+	if (!db_ok(res)) {
+		db_error_message(res, err, sizeof(err));
+		log_warn("cron workflow \"%s\": %s", name, err);
+		PQclear(res);
+		return 0;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (cron_matches(&cron, atoi(PQgetvalue(res, i, 1)), atoi(PQgetvalue(res, i, 2)),
+				 atoi(PQgetvalue(res, i, 3)), atoi(PQgetvalue(res, i, 4)),
+				 atoi(PQgetvalue(res, i, 5)))) {
+			fired = fire(db, id, name, PQgetvalue(res, i, 0), schedule, timezone);
+			break;
+		}
+	}
+	if (fired >= 0 && PQntuples(res) > 0)
+		remember(state, id, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return fired < 0 ? -1 : fired;
+}
+
+int cron_fire_due(db_t *db, cron_state_t *state)
+{
+	PGresult *res = db_query(db,
+				 "SELECT w.id, w.name, w.definition #>> '{trigger,schedule}',"
+				 "       coalesce(w.definition #>> '{trigger,timezone}', 'UTC'),"
+				 "       greatest(w.updated_at, (SELECT max(tick) FROM wf_cron_ticks t WHERE t.workflow_id = w.id))"
+				 "  FROM workflow w WHERE w.active AND w.valid AND w.trigger_source = 'cron'",
+				 0, NULL);
+	int started = 0;
+
+	if (!db_ok(res)) {
+		PQclear(res);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		int rc = check_workflow(db, state, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+					PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+
+		if (rc < 0) {
+			PQclear(res);
+			return -1;
+		}
+		started += rc;
+	}
+	PQclear(res);
+	return started;
+}
