@@ -1,6 +1,10 @@
 /*
  * exec_condition.c - the `condition` node: a JSON Logic rule over the
  * execution's context chooses the "true" or the "false" successor.
+ *
+ * The context it sees is refreshed from the trigger row first (see
+ * fresh_context): "has the user engaged?" after a two-day wait must be
+ * asked of today's data, not of the snapshot taken at the start.
  */
 #include "executor.h"
 #include "json.h"
@@ -33,6 +37,7 @@ const executor_t exec_condition = {
 	.type = "condition",
 	.description = "follows \"true\" or \"false\" by a JSON Logic rule over the context",
 	.branching = true,
+	.fresh_context = true,
 	.validate = validate_condition,
 	.execute = execute_condition,
 };

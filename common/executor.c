@@ -14,14 +14,20 @@
 #include "json.h"
 #include "jsonlogic.h"
 
+extern const executor_t exec_action;
+extern const executor_t exec_condition;
 extern const executor_t exec_delay;
 extern const executor_t exec_log;
 extern const executor_t exec_noop;
 extern const executor_t exec_shared_flow;
+extern const executor_t exec_webhook;
 
 static const executor_t *const executors[] = {
+	&exec_action,
 	&exec_delay,
+	&exec_condition,
 	&exec_shared_flow,
+	&exec_webhook,
 	&exec_noop,
 	&exec_log,
 };

@@ -55,6 +55,9 @@ typedef struct executor {
 	const char *type;
 	const char *description;
 	bool branching;		/* successors are "true"/"false" instead of "next" */
+	/* Decides on the user's current data: the trigger row's fresh context
+	 * is laid over the execution's snapshot before it runs. */
+	bool fresh_context;
 	/* Does this node talk to the outside world? Then its step is committed
 	 * on its own right after it ran. NULL: never. */
 	bool (*external)(const cJSON *node, const wf_config_t *cfg);

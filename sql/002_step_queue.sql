@@ -129,47 +129,75 @@ LANGUAGE sql AS $$
     ORDER BY c.run_at
 $$;
 
+-- Ends the database session of a dead worker, if it is still there. The
+-- session is recognised by its pid and its start, which came before the
+-- worker registered (a pid reused later started later).
+CREATE FUNCTION wf_worker_end_backend(p_worker bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    backend integer;
+BEGIN
+    SELECT a.pid INTO backend
+    FROM wf_workers w JOIN pg_stat_activity a ON a.pid = w.backend_pid AND a.backend_start <= w.started_at
+    WHERE w.id = p_worker AND a.pid <> pg_backend_pid();
+    IF backend IS NOT NULL THEN
+        PERFORM pg_terminate_backend(backend, 5000);
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'cannot end the session of dead worker %: %', p_worker, SQLERRM;
+END $$;
+
 -- Puts the steps a worker held back in the queue, at once. Called by the pool
--- parent when it reaps a dead child, and by the sweeper for dead hosts. A
--- step that has now killed three workers is dead-lettered instead.
-CREATE FUNCTION wf_release_worker_steps(p_worker bigint, p_reason text)
+-- parent when it reaps a dead child (p_running: the execution the child was
+-- running when it died, from its shared-memory slot), and by the sweeper for
+-- dead hosts. Only the step in progress is counted against its crash
+-- budget: the rest of the batch was merely claimed. A step that has now
+-- killed three workers is dead-lettered instead of handed out again.
+--
+-- A worker killed in the middle of a claim leaves its statement running on
+-- the server, where it may still commit; its backend is ended first (and
+-- waited for), so that what is released is all it will ever have claimed.
+CREATE FUNCTION wf_release_worker_steps(p_worker bigint, p_reason text, p_running uuid DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     released integer := 0;
     s wf_steps;
 BEGIN
+    PERFORM wf_worker_end_backend(p_worker);
     UPDATE wf_workers SET status = CASE WHEN status = 'running' THEN 'dead' ELSE status END,
                           stopped_at = coalesce(stopped_at, now()), current_step = NULL
     WHERE id = p_worker;
     FOR s IN
         SELECT * FROM wf_steps WHERE claimed_by = p_worker AND status = 'claimed' FOR UPDATE
     LOOP
-        PERFORM wf_step_rescue(s, p_reason);
+        PERFORM wf_step_rescue(s, p_reason, s.execution_id = p_running);
         released := released + 1;
     END LOOP;
     RETURN released;
 END $$;
 
--- Rescues one claimed step whose worker is gone (s is the locked row).
-CREATE FUNCTION wf_step_rescue(s wf_steps, p_reason text)
+-- Rescues one claimed step whose worker is gone (s is the locked row);
+-- p_blame: count it as a crash of this step.
+CREATE FUNCTION wf_step_rescue(s wf_steps, p_reason text, p_blame boolean)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     exec_status text;
+    new_crashes integer := s.crashes + CASE WHEN p_blame THEN 1 ELSE 0 END;
 BEGIN
     SELECT status INTO exec_status FROM workflow_executions WHERE id = s.execution_id;
     IF exec_status IN ('completed', 'failed', 'cancelled') THEN
         DELETE FROM wf_steps WHERE id = s.id;
         RETURN;
     END IF;
-    IF s.crashes + 1 >= 3 THEN
+    IF new_crashes >= 3 THEN
         PERFORM wf_step_finish(s.id, s.claims, 'fail', p_error =>
-            format('step lost its worker %s times (last: %s)', s.crashes + 1, p_reason));
+            format('step lost its worker %s times (last: %s)', new_crashes, p_reason));
         RETURN;
     END IF;
     UPDATE wf_steps
     SET status = CASE WHEN exec_status = 'paused' THEN 'held' ELSE 'ready' END,
         claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL,
-        run_at = now(), crashes = crashes + 1
+        run_at = now(), crashes = new_crashes
     WHERE id = s.id;
     PERFORM pg_notify('wf_steps', '');  -- claimed -> ready is not caught by wf_steps_readied
 END $$;
@@ -198,7 +226,7 @@ BEGIN
         WHERE status = 'claimed' AND lease_expires_at < now()
         FOR UPDATE SKIP LOCKED
     LOOP
-        PERFORM wf_step_rescue(s, 'lease expired');
+        PERFORM wf_step_rescue(s, 'lease expired', true);
         rescued := rescued + 1;
     END LOOP;
     RETURN rescued;

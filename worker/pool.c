@@ -44,6 +44,12 @@
 #define FAST_EXIT_WAIT_MS 1000
 #define PENDING_MAX 1024
 
+/* A dead child's steps still to put back, with the execution it was running. */
+typedef struct {
+	int64_t worker_id;
+	char running[40];
+} pending_release_t;
+
 typedef enum { SLOT_EMPTY, SLOT_RUNNING, SLOT_STOPPING } slot_state_t;
 
 typedef struct {
@@ -61,7 +67,7 @@ typedef struct {
 	slot_shared_t *shared;	/* POOL_SLOTS_MAX entries, MAP_SHARED */
 	int target;
 	db_t *db;
-	int64_t pending_release[PENDING_MAX];
+	pending_release_t pending[PENDING_MAX];
 	int npending;
 	bool draining;
 	bool fatal;		/* a child exited with code 2: the configuration is bad, start no more */
@@ -132,18 +138,21 @@ static bool pool_db_ready(pool_t *p)
 	return db_connect(p->db) == 0;
 }
 
-/* Puts a dead child's steps back in the queue; remembered until the database answers. */
-static void release_steps(pool_t *p, int64_t worker_id, const char *reason)
+/*
+ * Puts a dead child's steps back in the queue; remembered until the database
+ * answers. running: the execution it was in the middle of ("" if none).
+ */
+static void release_steps(pool_t *p, int64_t worker_id, const char *running, const char *reason)
 {
 	char id[24];
-	const char *params[2] = { id, reason };
+	const char *params[3] = { id, reason, *running ? running : NULL };
 	PGresult *res;
 
 	if (worker_id == 0)
 		return;
 	snprintf(id, sizeof(id), "%" PRId64, worker_id);
 	if (pool_db_ready(p)) {
-		res = db_query(p->db, "SELECT wf_release_worker_steps($1::bigint, $2)", 2, params);
+		res = db_query(p->db, "SELECT wf_release_worker_steps($1::bigint, $2, $3::uuid)", 3, params);
 		if (db_ok(res)) {
 			int n = atoi(PQgetvalue(res, 0, 0));
 
@@ -155,17 +164,23 @@ static void release_steps(pool_t *p, int64_t worker_id, const char *reason)
 		}
 		PQclear(res);
 	}
-	if (p->npending < PENDING_MAX)
-		p->pending_release[p->npending++] = worker_id;
+	if (p->npending < PENDING_MAX) {
+		p->pending[p->npending].worker_id = worker_id;
+		snprintf(p->pending[p->npending].running, sizeof(p->pending[0].running), "%s", running);
+		p->npending++;
+	}
 }
 
 static void retry_pending_releases(pool_t *p)
 {
+	pending_release_t pending[PENDING_MAX];
 	int n = p->npending;
 
+	memcpy(pending, p->pending, sizeof(pending[0]) * (size_t)n);
 	p->npending = 0;
 	for (int i = 0; i < n; i++)
-		release_steps(p, p->pending_release[i], "worker died while the database was away");
+		release_steps(p, pending[i].worker_id, pending[i].running,
+			      "worker died while the database was away");
 }
 
 static void spawn(pool_t *p, int i)
@@ -200,7 +215,11 @@ static void spawn(pool_t *p, int i)
 	log_info("started worker %d (pid %d)", i, (int)pid);
 }
 
-/* Starts children until the running count meets the target. */
+/*
+ * Starts children until the running count meets the target. Slots are 0 to
+ * target - 1, so a slot waiting out its respawn backoff is not filled by
+ * another one meanwhile.
+ */
 static void fill_slots(pool_t *p)
 {
 	double now = wftime_monotonic_ms();
@@ -208,7 +227,7 @@ static void fill_slots(pool_t *p)
 
 	if (p->draining || p->fatal)
 		return;
-	for (int i = 0; i < POOL_SLOTS_MAX && running < p->target; i++) {
+	for (int i = 0; i < p->target && running < p->target; i++) {
 		pool_slot_t *s = &p->slots[i];
 
 		if (s->state != SLOT_EMPTY)
@@ -228,6 +247,7 @@ static void child_exited(pool_t *p, int i, int status)
 	double now = wftime_monotonic_ms();
 	bool expected = s->state == SLOT_STOPPING;
 	char reason[96];
+	char running[SLOT_STEP_MAX];
 
 	if (WIFEXITED(status))
 		snprintf(reason, sizeof(reason), "worker exited with code %d", WEXITSTATUS(status));
@@ -235,7 +255,10 @@ static void child_exited(pool_t *p, int i, int status)
 		snprintf(reason, sizeof(reason), "worker killed by signal %d", WTERMSIG(status));
 	if (!expected || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		log_warn("worker %d (pid %d): %s", i, (int)s->pid, reason);
-	release_steps(p, worker_id, reason);
+	/* The slot's step reads "execution/node": the execution is what it was running. */
+	slot_get_step(&p->shared[i], running, sizeof(running));
+	running[strcspn(running, "/")] = '\0';
+	release_steps(p, worker_id, running, reason);
 
 	s->state = SLOT_EMPTY;
 	s->pid = 0;

@@ -150,24 +150,44 @@ static const def_t *definition(runner_t *r, int64_t workflow_id, int version, ch
 	return def;
 }
 
+/* The trigger row's context as it is now; NULL when the row is gone. Caller frees. */
+static cJSON *fresh_trigger_context(runner_t *r, const step_t *s)
+{
+	const char *params[2] = { s->trigger_table, s->trigger_id };
+	PGresult *res = db_run(r->db, "runner_trigger_context", 2, params);
+	cJSON *fresh = db_ok(res) && !PQgetisnull(res, 0, 0) ? cJSON_Parse(PQgetvalue(res, 0, 0)) : NULL;
+
+	PQclear(res);
+	return fresh;
+}
+
+/* Lays the trigger row's current data over the context's snapshot of it. */
+static void refresh_context(runner_t *r, const step_t *s, cJSON *context)
+{
+	cJSON *fresh = s->trigger_table ? fresh_trigger_context(r, s) : NULL;
+	cJSON *item;
+
+	cJSON_ArrayForEach(item, fresh) {
+		cJSON_DeleteItemFromObjectCaseSensitive(context, item->string);
+		json_add(context, item->string, cJSON_Duplicate(item, 1));
+	}
+	cJSON_Delete(fresh);
+}
+
 /*
  * Does the definition's exit condition hold on fresh data of the execution's
  * trigger row (an unsubscribe, say)? Checked before every step.
  */
 static bool exit_condition_met(runner_t *r, const step_t *s, const def_t *def, double now)
 {
-	const char *params[2] = { s->trigger_table, s->trigger_id };
 	jl_options_t opts = { .now = now };
 	bool met = false;
 	char err[256];
 	cJSON *fresh;
-	PGresult *res;
 
 	if (def->exit_rule == NULL || s->trigger_table == NULL)
 		return false;
-	res = db_run(r->db, "runner_trigger_context", 2, params);
-	fresh = db_ok(res) && !PQgetisnull(res, 0, 0) ? cJSON_Parse(PQgetvalue(res, 0, 0)) : NULL;
-	PQclear(res);
+	fresh = fresh_trigger_context(r, s);
 	/* The trigger row is gone: there is nothing left to run the execution for. */
 	if (fresh == NULL)
 		return true;
@@ -185,6 +205,23 @@ static double backoff_seconds(runner_t *r, const def_retry_t *policy, int attemp
 	if (cap > policy->max_ms)
 		cap = policy->max_ms;
 	return cap * ((double)rand_r(&r->seed) / RAND_MAX) / 1000.0;
+}
+
+/*
+ * A transient failure is logged as 'deferred' (it will be tried again); when
+ * the policy gives up, the attempt's log rows say 'failed' instead.
+ */
+static void mark_logs_failed(cJSON *logs)
+{
+	const cJSON *entry;
+
+	cJSON_ArrayForEach(entry, logs) {
+		const cJSON *row = entry->child;
+		cJSON *status = cJSON_GetObjectItemCaseSensitive(row, "status");
+
+		if (cJSON_IsString(status) && strcmp(status->valuestring, "deferred") == 0)
+			cJSON_SetValuestring(status, "failed");
+	}
 }
 
 /* Decides what wf_step_finish is to record for an executor's outcome. */
@@ -206,6 +243,7 @@ static void choose_verb(runner_t *r, step_t *s, const def_node_t *node, double n
 			s->out.run_at = now + backoff_seconds(r, &node->retry, s->attempt);
 		} else {
 			s->verb = "fail";
+			mark_logs_failed(s->out.logs);
 		}
 		return;
 	}
@@ -247,6 +285,8 @@ static void execute_step(runner_t *r, step_t *s)
 	} else if ((context = cJSON_Parse(s->context)) == NULL) {
 		exec_fail(&s->out, true, "execution context is not JSON");
 	} else {
+		if (node->exec->fresh_context)
+			refresh_context(r, s, context);
 		ctx.cfg = r->cfg;
 		ctx.def = def;
 		ctx.node = node;

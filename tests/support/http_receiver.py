@@ -15,6 +15,7 @@ Answers by path:
   /big             200 with a --big byte body (beyond the client's cap)
   /redirect        302 to /ok
   /redirect-loop   302 to itself
+  /flaky           500 until a file named "healed" exists in --dir, then 200
   anything else    404
 --remove-dir removes --dir when the server ends (on SIGTERM, as when the
 test that started it dies).
@@ -86,6 +87,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(302, {}, [('Location', '/ok')])
             elif path == '/redirect-loop':
                 self.reply(302, {}, [('Location', '/redirect-loop')])
+            elif path == '/flaky':
+                healed = os.path.exists(os.path.join(self.server.directory, 'healed'))
+                self.reply(200 if healed else 500, {'healed': healed})
             else:
                 self.reply(404, {'error': 'not found'})
         except (BrokenPipeError, ConnectionResetError):

@@ -1,0 +1,352 @@
+/*
+ * test_engine.c - workflows run by the real wf-worker against a real
+ * PostgreSQL and a real HTTP receiver: every node type's success and failure
+ * paths, a six-node workflow end to end, shared flows, a failing webhook
+ * retried with backoff, dead-lettered and replayed, pause/resume/cancel in
+ * the middle of a delay, and kill -9 of workers during 2,000 executions with
+ * exactly one email log row per execution and email node.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+#include "peers.h"
+#include "proc.h"
+#include "runner.h"
+#include "testdb.h"
+
+#define COMPLETED "SELECT count(*) FROM workflow_executions WHERE status = 'completed'"
+
+static pid_t start_pool(int processes, const char *extra)
+{
+	static char procs[32];
+	const char *env[] = { procs, "LOG_FORMAT=json", "WORKER_POLL_MS=1000", "WORKER_DEAD_AFTER_S=5",
+			      extra ? extra : "WF_TEST=1", NULL };
+
+	snprintf(procs, sizeof(procs), "WORKER_PROCESSES=%d", processes);
+	return proc_start("WF_WORKER", NULL, env, "/tmp/wf-test-engine.log");
+}
+
+static void stop_pool(pid_t pool)
+{
+	int status;
+
+	proc_signal(pool, SIGTERM);
+	status = proc_wait(pool, 30000);
+	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "pool did not exit 0 (status %d)", status);
+}
+
+/* Substitutes every "%PORT%" in text with the receiver's port. */
+static char *with_port(const char *text, int port)
+{
+	static char out[8192];
+	char num[16];
+	const char *p = text;
+	size_t len = 0;
+
+	snprintf(num, sizeof(num), "%d", port);
+	while (*p && len < sizeof(out) - 16) {
+		if (strncmp(p, "%PORT%", 6) == 0) {
+			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s", num);
+			p += 6;
+		} else {
+			out[len++] = *p++;
+		}
+	}
+	out[len] = '\0';
+	return out;
+}
+
+static const char *status_of(testdb_t *t, const char *id)
+{
+	const char *params[1] = { id };
+
+	return testdb_text(t, "SELECT status FROM workflow_executions WHERE id = $1::uuid", 1, params);
+}
+
+static long wait_status(testdb_t *t, const char *id, const char *status, int timeout_ms)
+{
+	const char *params[2] = { id, status };
+	double deadline = proc_now_ms() + timeout_ms;
+
+	while (proc_now_ms() < deadline) {
+		if (testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE id = $1::uuid AND status = $2",
+				2, params) == 1)
+			return 1;
+		proc_sleep_ms(20);
+	}
+	return 0;
+}
+
+/* The path of statuses an execution went through, e.g. "idle>running>stepCompleted>...". */
+static const char *path_of(testdb_t *t, const char *id)
+{
+	const char *params[1] = { id };
+
+	return testdb_text(t, "SELECT string_agg(to_status, '>' ORDER BY id) FROM workflow_execution_history"
+			      " WHERE execution_id = $1::uuid", 1, params);
+}
+
+START_TEST(six_node_workflow_end_to_end)
+{
+	testdb_t *t = testdb_new("six");
+	peer_t *hook = peer_must_start("http_receiver.py", NULL);
+	pid_t pool = start_pool(2, NULL);
+	char id[64];
+	const char *pid[1] = { id };
+	cJSON *req;
+
+	fixture_workflow(t, "test-six", with_port(
+		"{\"start\":\"hello\",\"nodes\":{"
+		"\"hello\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"wait\"},"
+		"\"wait\":{\"type\":\"delay\",\"seconds\":1,\"next\":\"check\"},"
+		"\"check\":{\"type\":\"condition\",\"rule\":{\"!\":{\"var\":\"user.engaged\"}},\"true\":\"text\",\"false\":null},"
+		"\"text\":{\"type\":\"action\",\"action\":\"send_sms\",\"message\":\"Hi {{user.name}}, we miss you\",\"next\":\"hook\"},"
+		"\"hook\":{\"type\":\"webhook\",\"url\":\"http://127.0.0.1:%PORT%/ok\",\"method\":\"POST\","
+		"          \"headers\":{\"X-Source\":\"wf-test\"},\"body\":{\"user\":{\"var\":\"user.id\"},\"fixed\":[1,{\"cat\":[\"a\",\"b\"]}]},\"next\":\"done\"},"
+		"\"done\":{\"type\":\"log\",\"message\":\"six nodes done\"}}}", hook->port));
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-six",
+		"{\"user\":{\"id\":42,\"email\":\"test-ada@example.com\",\"name\":\"Ada\",\"phone\":\"+4915112345678\",\"engaged\":false}}"));
+	ck_assert_msg(wait_status(t, id, "completed", 20000), "execution is %s", status_of(t, id));
+
+	ck_assert_str_eq(path_of(t, id),
+			 "idle>running>stepCompleted>running>delayed>running>stepCompleted>running>stepCompleted>"
+			 "running>stepCompleted>running>stepCompleted>running>stepCompleted>completed");
+	ck_assert_str_eq(testdb_text(t, "SELECT recipient || ' ' || status || ' ' || mode FROM email_logs WHERE execution_id = $1::uuid",
+				     1, pid), "test-ada@example.com sent mock");
+	ck_assert_str_eq(testdb_text(t, "SELECT subject FROM email_logs", 0, NULL), "Welcome to your new subscription, Ada");
+	ck_assert_str_eq(testdb_text(t, "SELECT body FROM sms_logs", 0, NULL), "Hi Ada, we miss you");
+	ck_assert_str_eq(testdb_text(t, "SELECT response_status || ' ' || status FROM webhook_logs", 0, NULL), "200 sent");
+	/* The delay lasted its second. */
+	ck_assert_int_ge(testdb_long(t, "SELECT (extract(epoch FROM max(h.created_at) - min(h.created_at)) * 1000)::bigint"
+				      " FROM workflow_execution_history h WHERE h.execution_id = $1::uuid"
+				      " AND (h.to_status = 'delayed' OR h.from_status = 'delayed')", 1, pid), 950);
+	/* The receiver got the body built from the context, with the idempotency key. */
+	req = peer_record(hook, "req", 1, 2000);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_str_eq(cJSON_GetObjectItem(req, "body")->valuestring, "{\"user\":42,\"fixed\":[1,\"ab\"]}");
+	ck_assert_str_eq(peer_header(req, "X-Source"), "wf-test");
+	ck_assert_msg(strstr(peer_header(req, "Idempotency-Key"), id) != NULL, "idempotency key lacks the execution");
+	cJSON_Delete(req);
+	stop_pool(pool);
+	peer_stop(hook);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(condition_follows_fresh_trigger_data_and_delay_until)
+{
+	testdb_t *t = testdb_new("cond");
+	pid_t pool = start_pool(2, NULL);
+	char id[64];
+	const char *pid[1] = { id };
+
+	fixture_workflow(t, "test-branch",
+		"{\"start\":\"until\",\"nodes\":{"
+		"\"until\":{\"type\":\"delay\",\"until\":{\"var\":\"due\"},\"next\":\"check\"},"
+		"\"check\":{\"type\":\"condition\",\"rule\":{\">\":[{\"var\":\"score\"},10]},\"true\":\"yes\",\"false\":\"no\"},"
+		"\"yes\":{\"type\":\"log\",\"message\":\"yes\"},\"no\":{\"type\":\"log\",\"message\":\"no\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-branch", "{\"score\":11,\"due\":\"2001-01-01T00:00:00Z\"}"));
+	ck_assert(wait_status(t, id, "completed", 10000));
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id, ',' ORDER BY id) FROM workflow_execution_history"
+				       " WHERE execution_id = $1::uuid AND to_status = 'stepCompleted'", 1, pid),
+			 "until,check,yes");
+	/* A due time in the past waits nothing; one that is not a time fails the step for good. */
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-branch", "{\"score\":3,\"due\":\"tomorrow\"}"));
+	ck_assert(wait_status(t, id, "failed", 10000));
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_dead_letters WHERE execution_id = $1::uuid"
+				     " AND reason LIKE '%not an ISO-8601 timestamp%'", 1, pid), 1);
+	stop_pool(pool);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(permanent_failures_fail_at_once)
+{
+	testdb_t *t = testdb_new("perm");
+	peer_t *hook = peer_must_start("http_receiver.py", NULL);
+	pid_t pool = start_pool(2, NULL);
+	char bad_email[64], bad_sms[64], bad_hook[64], bad_rule[64];
+
+	fixture_workflow(t, "test-email", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\"}}}");
+	fixture_workflow(t, "test-sms", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"action\",\"action\":\"send_sms\",\"message\":\"hi\"}}}");
+	fixture_workflow(t, "test-hook", with_port("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"webhook\",\"url\":\"http://127.0.0.1:%PORT%/status/400\"}}}", hook->port));
+	/* A rule that doubles a string thirty times hits the evaluator's size limit. */
+	fixture_workflow(t, "test-rule", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"condition\",\"rule\":"
+					"{\"reduce\":[{\"var\":\"xs\"},{\"cat\":[{\"var\":\"accumulator\"},{\"var\":\"accumulator\"}]},\"ab\"]},"
+					"\"true\":null,\"false\":null}}}");
+	snprintf(bad_email, sizeof(bad_email), "%s", fixture_execution(t, "test-email", "{\"user\":{\"email\":\"test-not an address\"}}"));
+	snprintf(bad_sms, sizeof(bad_sms), "%s", fixture_execution(t, "test-sms", "{\"user\":{\"phone\":\"0151 123\"}}"));
+	snprintf(bad_hook, sizeof(bad_hook), "%s", fixture_execution(t, "test-hook", NULL));
+	snprintf(bad_rule, sizeof(bad_rule), "%s", fixture_execution(t, "test-rule",
+		 "{\"xs\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30]}"));
+	ck_assert(wait_status(t, bad_email, "failed", 10000));
+	ck_assert(wait_status(t, bad_sms, "failed", 10000));
+	ck_assert(wait_status(t, bad_hook, "failed", 10000));
+	ck_assert(wait_status(t, bad_rule, "failed", 10000));
+	/* One attempt each: permanent errors are not retried. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE to_status = 'retrying'", 0, NULL), 0);
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM email_logs", 0, NULL), "failed");
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM sms_logs", 0, NULL), "failed");
+	ck_assert_str_eq(testdb_text(t, "SELECT response_status || ' ' || status FROM webhook_logs", 0, NULL), "400 failed");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_dead_letters", 0, NULL), 4);
+	stop_pool(pool);
+	peer_stop(hook);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(failing_webhook_retried_with_backoff_dead_lettered_then_replayed)
+{
+	testdb_t *t = testdb_new("retry");
+	peer_t *hook = peer_must_start("http_receiver.py", NULL);
+	pid_t pool = start_pool(2, NULL);
+	char id[64], dl[24], healed[160];
+	const char *pid[1] = { id }, *pdl[1] = { dl };
+	FILE *f;
+
+	fixture_workflow(t, "test-flaky", with_port(
+		"{\"start\":\"call\",\"nodes\":{\"call\":{\"type\":\"webhook\",\"url\":\"http://127.0.0.1:%PORT%/flaky\","
+		"\"retry\":{\"max_attempts\":3,\"base_ms\":300,\"max_ms\":600},\"next\":\"after\"},"
+		"\"after\":{\"type\":\"noop\"}}}", hook->port));
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-flaky", NULL));
+	ck_assert_msg(wait_status(t, id, "failed", 20000), "execution is %s", status_of(t, id));
+	ck_assert_str_eq(path_of(t, id),
+			 "idle>running>stepFailed>retrying>running>stepFailed>retrying>running>stepFailed>failed");
+	ck_assert_int_eq(peer_count(hook, "req"), 3);
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(status || ':' || attempt, ',' ORDER BY id) FROM webhook_logs", 0, NULL),
+			 "deferred:1,deferred:2,failed:3");
+	snprintf(dl, sizeof(dl), "%s", testdb_text(t, "SELECT id FROM wf_dead_letters WHERE execution_id = $1::uuid", 1, pid));
+
+	/* The receiver recovers; the replayed step succeeds and the execution goes on. */
+	snprintf(healed, sizeof(healed), "%s/healed", hook->dir);
+	f = fopen(healed, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	PQclear(testdb_query(t, "SELECT wf_dead_letter_replay($1::bigint)", 1, pdl));
+	ck_assert_msg(wait_status(t, id, "completed", 10000), "replay left it %s", status_of(t, id));
+	ck_assert_int_eq(peer_count(hook, "req"), 4);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM webhook_logs WHERE status = 'sent'", 0, NULL), 1);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_dead_letter_list", 0, NULL), 0);
+	stop_pool(pool);
+	peer_stop(hook);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(shared_flows_run_as_children)
+{
+	testdb_t *t = testdb_new("shared");
+	peer_t *hook = peer_must_start("http_receiver.py", NULL);
+	pid_t pool = start_pool(2, NULL);
+	char ok_id[64], bad_id[64];
+	const char *pok[1] = { ok_id }, *pbad[1] = { bad_id };
+
+	fixture_workflow(t, "test-child", "{\"start\":\"c1\",\"nodes\":{\"c1\":{\"type\":\"noop\",\"next\":\"c2\"},"
+					 "\"c2\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"value_highlight\"}}}");
+	fixture_workflow(t, "test-bad-child", with_port("{\"start\":\"c\",\"nodes\":{\"c\":{\"type\":\"webhook\","
+					 "\"url\":\"http://127.0.0.1:%PORT%/status/404\"}}}", hook->port));
+	fixture_workflow(t, "test-parent", "{\"start\":\"p1\",\"nodes\":{\"p1\":{\"type\":\"shared_flow\",\"workflow\":\"test-child\",\"next\":\"p2\"},"
+					  "\"p2\":{\"type\":\"log\",\"message\":\"after the child\"}}}");
+	fixture_workflow(t, "test-parent-bad", "{\"start\":\"p1\",\"nodes\":{\"p1\":{\"type\":\"shared_flow\",\"workflow\":\"test-bad-child\",\"next\":\"p2\"},"
+					      "\"p2\":{\"type\":\"noop\"}}}");
+	snprintf(ok_id, sizeof(ok_id), "%s", fixture_execution(t, "test-parent", "{\"user\":{\"email\":\"test-kid@example.com\"}}"));
+	snprintf(bad_id, sizeof(bad_id), "%s", fixture_execution(t, "test-parent-bad", NULL));
+	ck_assert(wait_status(t, ok_id, "completed", 15000));
+	ck_assert(wait_status(t, bad_id, "failed", 15000));
+	/* The child ran with the parent's context and finished first. */
+	ck_assert_str_eq(testdb_text(t, "SELECT c.status || ' ' || c.workflow_name FROM workflow_executions c"
+				       " WHERE c.parent_execution_id = $1::uuid", 1, pok), "completed test-child");
+	ck_assert_str_eq(testdb_text(t, "SELECT e.recipient FROM email_logs e JOIN workflow_executions c ON c.id = e.execution_id"
+				       " WHERE c.parent_execution_id = $1::uuid", 1, pok), "test-kid@example.com");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history h JOIN workflow_executions c"
+				     " ON h.result->>'child_execution_id' = c.id::text WHERE h.execution_id = $1::uuid", 1, pok), 1);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE execution_id = $1::uuid"
+				     " AND node_id = 'p2' AND to_status = 'stepCompleted'", 1, pok), 1);
+	/* A failed child fails its parent. */
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_executions WHERE parent_execution_id = $1::uuid", 1, pbad),
+			 "failed");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE execution_id = $1::uuid"
+				     " AND node_id = 'p2'", 1, pbad), 0);
+	stop_pool(pool);
+	peer_stop(hook);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(pause_resume_and_cancel_in_the_middle_of_a_delay)
+{
+	testdb_t *t = testdb_new("pausing");
+	pid_t pool = start_pool(2, NULL);
+	char a[64], b[64];
+	const char *pa[1] = { a }, *pb[1] = { b };
+
+	fixture_workflow(t, "test-later", "{\"start\":\"w\",\"nodes\":{\"w\":{\"type\":\"delay\",\"seconds\":1.5,\"next\":\"mail\"},"
+					 "\"mail\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"engagement_nudge\"}}}");
+	snprintf(a, sizeof(a), "%s", fixture_execution(t, "test-later", "{\"user\":{\"email\":\"test-a@example.com\"}}"));
+	snprintf(b, sizeof(b), "%s", fixture_execution(t, "test-later", "{\"user\":{\"email\":\"test-b@example.com\"}}"));
+	ck_assert(wait_status(t, a, "delayed", 5000));
+	ck_assert(wait_status(t, b, "delayed", 5000));
+	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pa));
+	PQclear(testdb_query(t, "SELECT wf_execution_cancel($1::uuid)", 1, pb));
+	proc_sleep_ms(2500); /* well past the end of the delay */
+	ck_assert_str_eq(status_of(t, a), "paused");
+	ck_assert_str_eq(status_of(t, b), "cancelled");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs", 0, NULL), 0);
+	PQclear(testdb_query(t, "SELECT wf_execution_resume($1::uuid)", 1, pa));
+	ck_assert(wait_status(t, a, "completed", 5000));
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs", 0, NULL), 1);
+	ck_assert_str_eq(testdb_text(t, "SELECT recipient FROM email_logs", 0, NULL), "test-a@example.com");
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_delays WHERE execution_id = $1::uuid", 1, pb), "cancelled");
+	stop_pool(pool);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(kill_9_during_2000_executions_sends_each_email_once)
+{
+	testdb_t *t = testdb_new("chaos");
+	pid_t pool = start_pool(4, NULL);
+	double deadline;
+	int kills = 0;
+
+	fixture_workflow(t, "test-three", "{\"start\":\"one\",\"nodes\":{"
+					 "\"one\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"two\"},"
+					 "\"two\":{\"type\":\"noop\",\"next\":\"three\"},"
+					 "\"three\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"value_highlight\"}}}");
+	fixture_executions(t, "test-three", 2000, "{\"user\":{\"email\":\"test-many@example.com\",\"name\":\"Many\"}}");
+	deadline = proc_now_ms() + 120000;
+	while (testdb_long(t, COMPLETED, 0, NULL) < 2000 && proc_now_ms() < deadline) {
+		pid_t kids[16];
+		int n = proc_children(pool, kids, 16);
+
+		if (n > 0 && kills < 12) {
+			proc_signal(kids[random() % n], SIGKILL);
+			kills++;
+		}
+		proc_sleep_ms(150);
+	}
+	ck_assert_int_eq(testdb_long(t, COMPLETED, 0, NULL), 2000);
+	ck_assert_int_ge(kills, 1);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs", 0, NULL), 4000);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM (SELECT 1 FROM email_logs GROUP BY execution_id, node_id"
+				     " HAVING count(*) <> 1) x", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM (SELECT 1 FROM workflow_execution_history"
+				     " WHERE to_status = 'stepCompleted' GROUP BY execution_id, node_id HAVING count(*) <> 1) x",
+				     0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+	stop_pool(pool);
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("engine", 240, six_node_workflow_end_to_end, condition_follows_fresh_trigger_data_and_delay_until,
+	    permanent_failures_fail_at_once, failing_webhook_retried_with_backoff_dead_lettered_then_replayed,
+	    shared_flows_run_as_children, pause_resume_and_cancel_in_the_middle_of_a_delay,
+	    kill_9_during_2000_executions_sends_each_email_once)
