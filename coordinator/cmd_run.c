@@ -1,5 +1,8 @@
 /*
  * cmd_run.c - `wf-coordinator run` (the default): migrate, then serve.
+ *
+ * Stop signals are still blocked here (see main.c): one that arrives while
+ * migrating is handled as soon as the loop runs.
  */
 #include "commands.h"
 #include "coordinator.h"

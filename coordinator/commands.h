@@ -12,6 +12,7 @@
 
 typedef int (*command_fn)(const wf_config_t *cfg, int argc, char **argv);
 
+int cmd_clear_test_data(const wf_config_t *cfg, int argc, char **argv);
 int cmd_migrate(const wf_config_t *cfg, int argc, char **argv);
 int cmd_settings(const wf_config_t *cfg, int argc, char **argv);
 int cmd_run(const wf_config_t *cfg, int argc, char **argv);

@@ -163,6 +163,18 @@ static void on_signal(uv_signal_t *handle, int signum)
 	shutdown_coordinator(c);
 }
 
+/* Signals that arrived during start-up (blocked by main) are delivered now. */
+static void unblock_signals(void)
+{
+	sigset_t stops;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
+}
+
 static void watch_signal(coord_t *c, uv_signal_t *h, int signum)
 {
 	uv_signal_init(c->loop, h);
@@ -183,6 +195,7 @@ int coord_run(const wf_config_t *cfg)
 	watch_signal(&c, &c.sigterm, SIGTERM);
 	watch_signal(&c, &c.sigint, SIGINT);
 	watch_signal(&c, &c.sighup, SIGHUP);
+	unblock_signals();
 	c.cron_state = cron_state_new();
 	job_init(&c.triggers, c.loop, "trigger processing", process_triggers, &c,
 		 (uint64_t)cfg->batch_interval_ms);

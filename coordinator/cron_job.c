@@ -64,42 +64,57 @@ static void remember(cron_state_t *s, const char *workflow_id, const char *until
 	snprintf(s->seen[i].checked_until, sizeof(s->seen[i].checked_until), "%s", until);
 }
 
-/* Fires one tick; 1 when this coordinator fired it, 0 when another had, -1 on error. */
+/*
+ * Fires one tick: records it, and creates the execution in the same
+ * transaction. 1 when this coordinator fired it, 0 when another had, -1 on
+ * error.
+ */
 static int fire(db_t *db, const char *workflow_id, const char *name, const char *tick,
 		const char *schedule, const char *timezone)
 {
 	cJSON *context = json_object();
 	cJSON *cron = json_object();
 	char *text;
-	const char *params[4];
-	PGresult *res;
-	int rc;
+	const char *tick_params[2] = { workflow_id, tick };
+	const char *create_params[4];
+	PGresult *res = NULL;
+	char msg[256];
+	int rc = -1;
 
 	json_add_string(cron, "tick", tick);
 	json_add_string(cron, "schedule", schedule);
 	json_add_string(cron, "timezone", timezone);
 	json_add(context, "cron", cron);
 	text = json_print(context);
-	params[0] = workflow_id;
-	params[1] = tick;
-	params[2] = name;
-	params[3] = text;
-	res = db_query(db,
-		       "WITH tick AS (INSERT INTO wf_cron_ticks (workflow_id, tick) VALUES ($1::bigint, $2::timestamptz)"
-		       "              ON CONFLICT DO NOTHING RETURNING workflow_id, tick)"
-		       " UPDATE wf_cron_ticks c SET execution_id = (SELECT execution_id FROM wf_execution_create($3, $4::jsonb))"
-		       " FROM tick WHERE c.workflow_id = tick.workflow_id AND c.tick = tick.tick"
-		       " RETURNING c.execution_id",
-		       4, params);
-	rc = db_ok(res) ? (PQntuples(res) == 1) : -1;
-	if (rc < 0) {
-		char msg[256];
-
+	if (db_begin(db) < 0)
+		goto out;
+	res = db_query(db, "INSERT INTO wf_cron_ticks (workflow_id, tick) VALUES ($1::bigint, $2::timestamptz)"
+			   " ON CONFLICT DO NOTHING RETURNING tick", 2, tick_params);
+	if (!db_ok(res))
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = 0; /* another coordinator fired this tick */
+		goto out;
+	}
+	PQclear(res);
+	create_params[0] = name;
+	create_params[1] = text;
+	create_params[2] = workflow_id;
+	create_params[3] = tick;
+	res = db_query(db, "UPDATE wf_cron_ticks SET execution_id ="
+			   "   (SELECT execution_id FROM wf_execution_create($1, $2::jsonb))"
+			   " WHERE workflow_id = $3::bigint AND tick = $4::timestamptz RETURNING execution_id",
+			   4, create_params);
+	if (!db_ok(res) || PQntuples(res) != 1 || db_commit(db) < 0)
+		goto out;
+	log_info("cron tick %s started \"%s\" (execution %s)", tick, name, PQgetvalue(res, 0, 0));
+	rc = 1;
+out:
+	if (rc < 0)
 		log_warn("could not fire cron tick %s of \"%s\": %s", tick, name,
 			 db_error_message(res, msg, sizeof(msg)));
-	} else if (rc == 1) {
-		log_info("cron tick %s started \"%s\" (execution %s)", tick, name, PQgetvalue(res, 0, 0));
-	}
+	if (rc <= 0)
+		db_rollback(db);
 	PQclear(res);
 	free(text);
 	cJSON_Delete(context);

@@ -4,6 +4,7 @@
  * With no argument the coordinator migrates and runs; otherwise the first
  * argument names a command (see usage()). Settings are loaded once, here.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ typedef struct {
 static const command_t commands[] = {
 	{ "run", cmd_run, true, "migrate, then run the coordinator (the default)" },
 	{ "migrate", cmd_migrate, true, "apply the migrations in sql/ and exit" },
+	{ "clear-test-data", cmd_clear_test_data, true, "delete only the rows made for tests (\"test-\" prefix)" },
 	{ "settings", cmd_settings, false, "print every setting with its default (env.example)" },
 	{ "render", cmd_render, true, "preview an email template: render <template>|--stdin [context.json]" },
 	{ "eval", cmd_eval, false, "evaluate a JSON Logic rule: eval '<rule>' ['<data>']" },
@@ -35,12 +37,30 @@ static void usage(FILE *out)
 		fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].help);
 }
 
+/*
+ * The daemon must not die of a SIGTERM that comes while it starts (loading
+ * settings, migrating): stop signals wait, blocked, until the event loop
+ * handles them (coord_run unblocks them). Other commands get them back now.
+ */
+static void block_stop_signals(bool block)
+{
+	sigset_t stops;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &stops, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	const command_t *cmd = &commands[0];
 	wf_config_t cfg;
 	char err[512];
 	int level, format, rc;
+
+	block_stop_signals(true);
 
 	if (argc > 1) {
 		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
@@ -60,6 +80,8 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
+	if (cmd->fn != cmd_run)
+		block_stop_signals(false);
 	if (config_load(&cfg, ".env", err, sizeof(err)) < 0) {
 		if (cmd->needs_config) {
 			fprintf(stderr, "wf-coordinator: %s\n", err);
