@@ -18,6 +18,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "api.h"
 #include "cron_job.h"
 #include "dbpool.h"
 #include "jobs.h"
@@ -38,6 +39,7 @@ typedef struct {
 	job_t sweeper;
 	job_t workflows;
 	cron_state_t *cron_state;
+	api_t *api;
 	bool stopping;
 } coord_t;
 
@@ -126,6 +128,9 @@ static void shutdown_coordinator(coord_t *c)
 		return;
 	c->stopping = true;
 	log_info("stopping: finishing work in flight");
+	/* Requests in flight are answered first; their database work keeps the pool. */
+	if (c->api)
+		api_stop(c->api, NULL, NULL);
 	job_stop(&c->triggers);
 	job_stop(&c->cron);
 	job_stop(&c->sweeper);
@@ -185,6 +190,7 @@ static void watch_signal(coord_t *c, uv_signal_t *h, int signum)
 int coord_run(const wf_config_t *cfg)
 {
 	coord_t c = { .cfg = cfg };
+	int rc = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	/* A template that does not load is a configuration error: do not start. */
@@ -204,8 +210,12 @@ int coord_run(const wf_config_t *cfg)
 	job_init(&c.workflows, c.loop, "workflow validation", validate_workflows, &c,
 		 (uint64_t)cfg->batch_interval_ms);
 	listener_start(&c.listener, c.loop, cfg, channels, on_notify, on_reconnect, &c);
-	job_kick(&c.workflows);
-	log_info("coordinator running");
+	if (api_start(&c.api, c.loop, cfg) < 0) {
+		rc = 1;
+		shutdown_coordinator(&c);
+	} else {
+		log_info("coordinator running");
+	}
 
 	uv_run(c.loop, UV_RUN_DEFAULT);
 	uv_loop_close(c.loop);
@@ -213,5 +223,5 @@ int coord_run(const wf_config_t *cfg)
 	cron_state_free(c.cron_state);
 	workflows_set_templates(NULL);
 	log_info("coordinator stopped");
-	return 0;
+	return rc;
 }
