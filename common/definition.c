@@ -17,6 +17,7 @@
 #include "cron.h"
 #include "executor.h"
 #include "json.h"
+#include "jsonlogic.h"
 
 #define SHARED_FLOW_DEPTH_MAX 32
 
@@ -365,6 +366,19 @@ static void check_cron(const cJSON *t, def_problems_t *problems)
 		def_problem(problems, NULL, NULL, "trigger.timezone must be a time zone name such as \"Europe/Paris\"");
 }
 
+/*
+ * The trigger's rule and the exit condition are evaluated where a failure
+ * can only be logged (routing, the check before each step), so a rule that
+ * cannot work must be refused when the definition is saved.
+ */
+static void check_rule(const cJSON *rule, const char *what, def_problems_t *problems)
+{
+	char err[256];
+
+	if (rule != NULL && !cJSON_IsNull(rule) && jl_validate(rule, err, sizeof(err)) < 0)
+		def_problem(problems, NULL, NULL, "%s is not a valid JSON Logic rule: %s", what, err);
+}
+
 static void parse_trigger(def_t *def, def_problems_t *problems)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(def->json, "trigger");
@@ -386,6 +400,7 @@ static void parse_trigger(def_t *def, def_problems_t *problems)
 			    "trigger.source must be one of subscription, newsletter, manual, cron");
 	def->trigger_source = source;
 	def->trigger_rule = cJSON_GetObjectItemCaseSensitive(t, "rule");
+	check_rule(def->trigger_rule, "trigger.rule", problems);
 	if (source && strcmp(source, "cron") == 0)
 		check_cron(t, problems);
 	if (json_has(t, "priority")) {
@@ -428,6 +443,7 @@ static void parse_document(def_t *def, const def_resolver_t *resolver, def_probl
 	}
 	parse_trigger(def, problems);
 	def->exit_rule = cJSON_GetObjectItemCaseSensitive(def->json, "exit_when");
+	check_rule(def->exit_rule, "exit_when", problems);
 }
 
 int def_parse(const cJSON *json, const def_resolver_t *resolver, def_t **out,

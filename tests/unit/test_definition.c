@@ -100,6 +100,11 @@ START_TEST(each_problem_is_reported)
 		       "trigger.source must be one of");
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"},\"a\":{\"type\":\"noop\"}}}",
 		       "node \"a\" is defined twice");
+	expect_problem("{\"start\":\"a\",\"trigger\":{\"source\":\"manual\",\"rule\":{\"teleport\":[1]}},"
+		       "\"nodes\":{\"a\":{\"type\":\"noop\"}}}",
+		       "trigger.rule is not a valid JSON Logic rule");
+	expect_problem("{\"start\":\"a\",\"exit_when\":{\"==\":[1]},\"nodes\":{\"a\":{\"type\":\"noop\"}}}",
+		       "exit_when is not a valid JSON Logic rule");
 }
 END_TEST
 
