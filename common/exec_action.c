@@ -308,10 +308,37 @@ static bool action_external(const cJSON *node, const wf_config_t *cfg)
 	}
 }
 
+static const char schema[] =
+	"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": \"action\", "
+	"\"description\": \"sends an email (send_email) or an SMS (send_sms), "
+	"or posts to a URL (trigger_webhook)\", \"type\": \"object\", \"required\": [\"action\"], "
+	"\"properties\": {\"action\": {\"enum\": [\"send_email\", \"send_sms\", \"trigger_webhook\"]}, "
+	"\"template\": {\"type\": \"string\", \"minLength\": 1, "
+	"\"description\": \"send_email: the name of an email template of TEMPLATES_DIR\"}, "
+	"\"message\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"send_sms: the text, "
+	"a Handlebars template over the context\"}, \"to\": {\"description\": \"the recipient, "
+	"a JSON Logic expression over the execution's context; default user.email (or newsletter.email), "
+	"user.phone for SMS\"}, \"url\": {\"type\": \"string\", \"pattern\": \"^https?://\", "
+	"\"description\": \"trigger_webhook: the address\"}, \"method\": {\"enum\": [\"GET\", \"POST\", "
+	"\"PUT\", \"PATCH\", \"DELETE\"], \"default\": \"POST\"}, \"headers\": {\"type\": \"object\", "
+	"\"additionalProperties\": {\"type\": \"string\"}}, "
+	"\"body\": {\"description\": \"trigger_webhook: JSON where single-operator objects are JSON Logic; default: the whole context\"}}, "
+	"\"allOf\": [{\"if\": {\"properties\": {\"action\": {\"const\": \"send_email\"}}}, "
+	"\"then\": {\"required\": [\"template\"]}}, "
+	"{\"if\": {\"properties\": {\"action\": {\"const\": \"send_sms\"}}}, "
+	"\"then\": {\"required\": [\"message\"]}}, "
+	"{\"if\": {\"properties\": {\"action\": {\"const\": \"trigger_webhook\"}}}, "
+	"\"then\": {\"required\": [\"url\"]}}], \"examples\": [{\"action\": \"send_email\", "
+	"\"template\": \"united_welcome\"}, {\"action\": \"send_email\", \"template\": \"engagement_nudge\", "
+	"\"to\": {\"var\": \"user.email\"}}, {\"action\": \"send_sms\", \"message\": \"Hi {{user.name}}, "
+	"welcome aboard\"}, {\"action\": \"trigger_webhook\", "
+	"\"url\": \"https://example.com/hooks/signup\", \"method\": \"POST\"}]}";
+
 const executor_t exec_action = {
 	.type = "action",
 	.description = "sends an email or an SMS, or triggers a webhook",
 	.external = action_external,
 	.validate = validate_action,
 	.execute = execute_action,
+	.schema = schema,
 };

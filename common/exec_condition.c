@@ -33,6 +33,14 @@ static void execute_condition(const exec_ctx_t *ctx, exec_outcome_t *out)
 	exec_next(out, truthy ? ctx->node->on_true : ctx->node->on_false);
 }
 
+static const char schema[] =
+	"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": \"condition\", "
+	"\"description\": \"follows the \\\"true\\\" or the \\\"false\\\" edge by a JSON Logic rule over the context, "
+	"refreshed from the trigger row\", \"type\": \"object\", \"required\": [\"rule\"], "
+	"\"properties\": {\"rule\": {\"description\": \"the JSON Logic rule\"}}, "
+	"\"examples\": [{\"rule\": {\"!\": {\"var\": \"user.engaged\"}}}, "
+	"{\"rule\": {\"==\": [{\"var\": \"subscription_type.name\"}, \"united\"]}}]}";
+
 const executor_t exec_condition = {
 	.type = "condition",
 	.description = "follows \"true\" or \"false\" by a JSON Logic rule over the context",
@@ -40,4 +48,5 @@ const executor_t exec_condition = {
 	.fresh_context = true,
 	.validate = validate_condition,
 	.execute = execute_condition,
+	.schema = schema,
 };

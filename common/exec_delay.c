@@ -88,9 +88,21 @@ static void execute_delay(const exec_ctx_t *ctx, exec_outcome_t *out)
 	json_add_number(out->result, "scaled_seconds", scaled);
 }
 
+static const char schema[] =
+	"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": \"delay\", "
+	"\"description\": \"waits a number of seconds, or until a time, "
+	"then continues (DELAY_SCALE divides the wait)\", \"type\": \"object\", "
+	"\"properties\": {\"seconds\": {\"type\": \"number\", \"minimum\": 0}, "
+	"\"until\": {\"anyOf\": [{\"type\": \"string\", \"format\": \"date-time\"}, {\"type\": \"object\", "
+	"\"description\": \"a JSON Logic expression over the execution's context that gives an ISO-8601 time\"}]}}, "
+	"\"oneOf\": [{\"required\": [\"seconds\"]}, {\"required\": [\"until\"]}], "
+	"\"examples\": [{\"seconds\": 172800}, {\"until\": \"2030-01-01T09:00:00Z\"}, "
+	"{\"until\": {\"var\": \"subscription.trial_ends_at\"}}]}";
+
 const executor_t exec_delay = {
 	.type = "delay",
 	.description = "waits a number of seconds, or until a time, then continues",
 	.validate = validate_delay,
 	.execute = execute_delay,
+	.schema = schema,
 };

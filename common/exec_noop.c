@@ -53,16 +53,30 @@ static void execute_log(const exec_ctx_t *ctx, exec_outcome_t *out)
 	exec_next(out, ctx->node->next);
 }
 
+static const char noop_schema[] =
+	"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": \"noop\", "
+	"\"description\": \"does nothing and moves on (tests and benchmarks)\", \"type\": \"object\", "
+	"\"properties\": {\"sleep_ms\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 600000}}, "
+	"\"examples\": [{}, {\"sleep_ms\": 50}]}";
+
 const executor_t exec_noop = {
 	.type = "noop",
 	.description = "does nothing and moves on (tests and benchmarks)",
 	.validate = validate_noop,
 	.execute = execute_noop,
+	.schema = noop_schema,
 };
+
+static const char log_schema[] =
+	"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": \"log\", "
+	"\"description\": \"writes its message to the worker log and the history (tests)\", "
+	"\"type\": \"object\", \"properties\": {\"message\": {\"type\": \"string\"}}, "
+	"\"examples\": [{\"message\": \"hello from the engine\"}]}";
 
 const executor_t exec_log = {
 	.type = "log",
 	.description = "writes its message to the worker log and the history (tests)",
 	.validate = validate_log,
 	.execute = execute_log,
+	.schema = log_schema,
 };

@@ -39,9 +39,18 @@ static void execute_shared_flow(const exec_ctx_t *ctx, exec_outcome_t *out)
 	json_add_string(out->result, "workflow", workflow);
 }
 
+static const char schema[] =
+	"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": \"shared_flow\", "
+	"\"description\": \"runs another workflow as a child execution with a copy of the context, "
+	"and continues when it has completed\", \"type\": \"object\", \"required\": [\"workflow\"], "
+	"\"properties\": {\"workflow\": {\"type\": \"string\", \"minLength\": 1, "
+	"\"description\": \"the name of the workflow to run\"}}, "
+	"\"examples\": [{\"workflow\": \"value_highlight_flow\"}]}";
+
 const executor_t exec_shared_flow = {
 	.type = "shared_flow",
 	.description = "runs another workflow as a child execution and waits for it",
 	.validate = validate_shared_flow,
 	.execute = execute_shared_flow,
+	.schema = schema,
 };

@@ -163,10 +163,23 @@ static bool webhook_external(const cJSON *node, const wf_config_t *cfg)
 	return strcmp(cfg->webhook_mode, "mock") != 0;
 }
 
+static const char schema[] =
+	"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": \"webhook\", "
+	"\"description\": \"calls an HTTP endpoint with a JSON body built from the context; 2xx continues, "
+	"5xx/429/408 and timeouts are retried\", \"type\": \"object\", \"required\": [\"url\"], "
+	"\"properties\": {\"url\": {\"type\": \"string\", \"pattern\": \"^https?://\"}, "
+	"\"method\": {\"enum\": [\"GET\", \"POST\", \"PUT\", \"PATCH\", \"DELETE\"], \"default\": \"POST\"}, "
+	"\"headers\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}}, "
+	"\"body\": {\"description\": \"JSON where single-operator objects are JSON Logic over the context; default {}\"}}, "
+	"\"examples\": [{\"url\": \"https://example.com/hooks/welcome\", \"method\": \"POST\", "
+	"\"headers\": {\"X-Source\": \"wf-engine\"}, \"body\": {\"user\": {\"var\": \"user.id\"}, "
+	"\"event\": \"welcomed\"}}, {\"url\": \"http://127.0.0.1:8080/ping\", \"method\": \"GET\"}]}";
+
 const executor_t exec_webhook = {
 	.type = "webhook",
 	.description = "calls an HTTP endpoint with a JSON body built from the context",
 	.external = webhook_external,
 	.validate = validate_webhook,
 	.execute = execute_webhook,
+	.schema = schema,
 };

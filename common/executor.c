@@ -32,6 +32,14 @@ static const executor_t *const executors[] = {
 	&exec_log,
 };
 
+const char exec_retry_schema[] =
+	"{\"type\": \"object\","
+	" \"description\": \"retries with exponential backoff and full jitter; default 5 attempts, 1 s, capped at 300 s\","
+	" \"properties\": {"
+	"  \"max_attempts\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100, \"description\": \"including the first\"},"
+	"  \"base_ms\": {\"type\": \"integer\", \"minimum\": 0, \"description\": \"backoff before the second attempt\"},"
+	"  \"max_ms\": {\"type\": \"integer\", \"minimum\": 0, \"description\": \"cap of one backoff, not below base_ms\"}}}";
+
 #define NEXECUTORS ((int)(sizeof(executors) / sizeof(executors[0])))
 
 const executor_t *executor_find(const char *type)

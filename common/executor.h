@@ -65,7 +65,16 @@ typedef struct executor {
 	void (*validate)(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
 			 def_problems_t *problems);
 	void (*execute)(const exec_ctx_t *ctx, exec_outcome_t *out);
+	/*
+	 * JSON Schema (draft 2020-12) text of the node's own fields, for
+	 * editors (GET /workflow/node-types). Its "examples" are complete
+	 * nodes without "type" and successors; a unit test validates them.
+	 */
+	const char *schema;
 } executor_t;
+
+/* JSON Schema of "retry", which every node may carry (see def_retry_t). */
+extern const char exec_retry_schema[];
 
 /* The executor of a node type, or NULL when the type is unknown. */
 const executor_t *executor_find(const char *type);
