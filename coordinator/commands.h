@@ -18,5 +18,6 @@ int cmd_settings(const wf_config_t *cfg, int argc, char **argv);
 int cmd_run(const wf_config_t *cfg, int argc, char **argv);
 int cmd_render(const wf_config_t *cfg, int argc, char **argv);
 int cmd_eval(const wf_config_t *cfg, int argc, char **argv);
+int cmd_validate(const wf_config_t *cfg, int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const command_t commands[] = {
 	{ "settings", cmd_settings, false, "print every setting with its default (env.example)" },
 	{ "render", cmd_render, true, "preview an email template: render <template>|--stdin [context.json]" },
 	{ "eval", cmd_eval, false, "evaluate a JSON Logic rule: eval '<rule>' ['<data>']" },
+	{ "validate", cmd_validate, false, "check a definition or React Flow document offline: validate [--print] <file.json>" },
 };
 
 static void usage(FILE *out)
