@@ -184,7 +184,8 @@ int api_start(api_t **out, uv_loop_t *loop, const wf_config_t *cfg)
 		return rc;
 	}
 	if (add_routes(api, api_health_routes, api_health_routes_count) < 0 ||
-	    add_routes(api, api_execution_routes, api_execution_routes_count) < 0) {
+	    add_routes(api, api_execution_routes, api_execution_routes_count) < 0 ||
+	    add_routes(api, api_visual_routes, api_visual_routes_count) < 0) {
 		http_server_close(api->server, NULL, NULL);
 		free(api);
 		return -EINVAL;

@@ -80,5 +80,7 @@ extern const http_route_t api_health_routes[];
 extern const size_t api_health_routes_count;
 extern const http_route_t api_execution_routes[];
 extern const size_t api_execution_routes_count;
+extern const http_route_t api_visual_routes[];
+extern const size_t api_visual_routes_count;
 
 #endif
