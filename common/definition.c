@@ -9,6 +9,7 @@
 #include "definition.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,9 +404,11 @@ static void parse_trigger(def_t *def, def_problems_t *problems)
 	check_rule(def->trigger_rule, "trigger.rule", problems);
 	if (source && strcmp(source, "cron") == 0)
 		check_cron(t, problems);
+	/* The bounds of an int here and of the integer column workflow.priority. */
 	if (json_has(t, "priority")) {
-		if (!json_number(t, "priority", &priority))
-			def_problem(problems, NULL, NULL, "trigger.priority must be a number");
+		if (!json_number(t, "priority", &priority) || priority < INT_MIN || priority > INT_MAX)
+			def_problem(problems, NULL, NULL, "trigger.priority must be a number from %d to %d",
+				    INT_MIN, INT_MAX);
 		else
 			def->priority = (int)priority;
 	}

@@ -103,6 +103,8 @@ START_TEST(each_problem_is_reported)
 	expect_problem("{\"start\":\"a\",\"trigger\":{\"source\":\"manual\",\"rule\":{\"teleport\":[1]}},"
 		       "\"nodes\":{\"a\":{\"type\":\"noop\"}}}",
 		       "trigger.rule is not a valid JSON Logic rule");
+	expect_problem("{\"start\":\"a\",\"trigger\":{\"source\":\"manual\",\"priority\":3e17},\"nodes\":{\"a\":{\"type\":\"noop\"}}}",
+		       "trigger.priority must be a number from -2147483648 to 2147483647");
 	expect_problem("{\"start\":\"a\",\"exit_when\":{\"==\":[1]},\"nodes\":{\"a\":{\"type\":\"noop\"}}}",
 		       "exit_when is not a valid JSON Logic rule");
 }
