@@ -112,3 +112,45 @@ void json_add(cJSON *obj, const char *key, cJSON *item)
 	if (!cJSON_AddItemToObject(obj, key, item))
 		abort();
 }
+
+static int key_order(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The duplicate among an object's own keys: sorted, duplicates are neighbours. */
+static const char *own_duplicate(const cJSON *obj)
+{
+	int n = cJSON_GetArraySize(obj), i = 0;
+	const char **keys;
+	const char *dup = NULL;
+	const cJSON *c;
+
+	if (n < 2)
+		return NULL;
+	keys = malloc((size_t)n * sizeof(*keys));
+	if (keys == NULL)
+		abort();
+	cJSON_ArrayForEach(c, obj)
+		keys[i++] = c->string;
+	qsort(keys, (size_t)n, sizeof(*keys), key_order);
+	for (i = 1; i < n && dup == NULL; i++)
+		if (strcmp(keys[i - 1], keys[i]) == 0)
+			dup = keys[i];
+	/* The key as the object holds it, not the sorted copy's slot. */
+	dup = dup ? cJSON_GetObjectItemCaseSensitive(obj, dup)->string : NULL;
+	free(keys);
+	return dup;
+}
+
+const char *json_duplicate_key(const cJSON *item, bool deep)
+{
+	const char *dup = cJSON_IsObject(item) ? own_duplicate(item) : NULL;
+	const cJSON *c;
+
+	if (!deep)
+		return dup;
+	for (c = item ? item->child : NULL; c != NULL && dup == NULL; c = c->next)
+		dup = json_duplicate_key(c, true);
+	return dup;
+}

@@ -19,6 +19,14 @@ bool json_int(const cJSON *obj, const char *key, int *out);
 bool json_has(const cJSON *obj, const char *key);
 
 /*
+ * A key that appears twice in one object of item (searched all through
+ * when deep, else only item's own keys), or NULL. cJSON keeps duplicates
+ * and finds the first; PostgreSQL's jsonb keeps the last: a document with
+ * one would be checked as one thing and stored as another. Borrowed.
+ */
+const char *json_duplicate_key(const cJSON *item, bool deep);
+
+/*
  * Parses len bytes (need not be NUL-terminated). On failure returns NULL and
  * writes "invalid JSON at byte N" (or the reason) to err. Caller owns the tree.
  */

@@ -30,6 +30,9 @@
 #define LAYOUT_DX 240
 #define LAYOUT_DY 140
 
+/* jsonb keeps the last of duplicate keys and cJSON the first: what is checked must be what is stored. */
+#define DUPLICATE_KEY "the key \"%s\" appears twice in one object"
+
 #define TYPE_LIST "one of trigger, action, delay, condition, sharedFlow, webhook"
 
 typedef enum { SLOT_NEXT, SLOT_TRUE, SLOT_FALSE, SLOT_COUNT } slot_t;
@@ -161,6 +164,8 @@ static int add_node(conv_t *c, const cJSON *item, int index)
 		def_problem(c->problems, id, NULL, "two nodes have the id \"%s\"", id);
 		return -1;
 	}
+	if (json_duplicate_key(item, true))
+		def_problem(c->problems, id, NULL, DUPLICATE_KEY, json_duplicate_key(item, true));
 	n = &c->nodes[c->nnodes];
 	n->id = id;
 	for (int s = 0; s < SLOT_COUNT; s++)
@@ -264,6 +269,10 @@ static void add_edge(conv_t *c, const cJSON *item, int index)
 	e = &c->edges[c->nedges++];
 	e->id = id;
 	e->target = -1;
+	if (json_duplicate_key(item, true)) {
+		def_problem(c->problems, NULL, id, DUPLICATE_KEY, json_duplicate_key(item, true));
+		return;
+	}
 	from = edge_end(c, item, id, "source", "leaves");
 	to = edge_end(c, item, id, "target", "enters");
 	if (from < 0 || to < 0)
@@ -444,6 +453,8 @@ static bool check_document(const cJSON *flow, const char *name, def_problems_t *
 		def_problem(p, NULL, NULL, "a React Flow document must be an object with \"nodes\" and \"edges\"");
 		return false;
 	}
+	if (json_duplicate_key(flow, false))
+		def_problem(p, NULL, NULL, DUPLICATE_KEY, json_duplicate_key(flow, false));
 	if (!cJSON_IsArray(nodes)) {
 		def_problem(p, NULL, NULL, "\"nodes\" must be an array");
 		ok = false;
@@ -630,6 +641,8 @@ static cJSON *trigger_data(const cJSON *definition)
 
 	if (data == NULL)
 		abort();
+	/* Only the definition's own exit_when counts; one inside its trigger means nothing. */
+	cJSON_DeleteItemFromObjectCaseSensitive(data, "exit_when");
 	if (!cJSON_HasObjectItem(data, "source"))
 		json_add_string(data, "source", "manual");
 	if (exit_when && !cJSON_IsNull(exit_when))

@@ -151,10 +151,16 @@ int cmd_validate(const wf_config_t *cfg, int argc, char **argv)
 		resolver.has_template = has_template;
 		resolver.arg = templates;
 	}
+	/* The flow converter reports duplicate keys itself, naming their node. */
+	if (!is_flow(json) && json_duplicate_key(json, true))
+		def_problem(&problems, NULL, NULL, "the key \"%s\" appears twice in one object",
+			    json_duplicate_key(json, true));
 	if (is_flow(json))
 		rc = rf_convert(json, name, &resolver, &other, &problems);
 	else if ((rc = def_validate(json, &resolver, &problems)) == 0)
 		rc = rf_from_definition(json, &other);
+	if (problems.count > 0)
+		rc = -EINVAL;
 	for (size_t i = 0; i < problems.count; i++)
 		print_problem(&problems.items[i]);
 	if (rc == 0)

@@ -155,6 +155,10 @@ START_TEST(an_invalid_definition_prints_every_problem_and_exits_1)
 		"node c: node \"c\" is unreachable from the start node\n"
 		"node a: cycle: a -> b -> a\n"
 		"note: node b: shared flow \"elsewhere\" not checked offline (workflows are in the database)\n");
+	/* A key twice: the check would read the first, PostgreSQL would store the last. */
+	ck_assert_int_eq(validate(ARGS(file("dup.json",
+		"{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"delay\",\"seconds\":1,\"seconds\":-1}}}")), NULL), 1);
+	ck_assert_str_eq(out, "workflow: the key \"seconds\" appears twice in one object\n");
 	/* Not an object at all. */
 	ck_assert_int_eq(validate(ARGS(file("list.json", "[1, 2]")), NULL), 1);
 	ck_assert_str_eq(out, "workflow: a definition must be a JSON object\n");

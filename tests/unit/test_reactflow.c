@@ -196,6 +196,13 @@ START_TEST(each_problem_names_its_node_or_edge)
 				      "{\"id\":\"x\",\"source\":\"c\",\"sourceHandle\":\"false\",\"target\":\"b\"},"
 				      "{\"id\":\"y\",\"source\":\"c\",\"sourceHandle\":\"false\",\"target\":\"a\"}"),
 	       "edge y: the \"false\" handle of condition \"c\" already has edge \"x\"");
+	/* Duplicate keys: jsonb would store the last where the check read the first. */
+	expect(flow_text("{}", "{\"id\":\"a\",\"type\":\"action\",\"data\":{\"action\":\"send_email\",\"template\":\"x\","
+			       "\"retry\":{\"base_ms\":1,\"base_ms\":2}}}", ""),
+	       "node a: the key \"base_ms\" appears twice in one object");
+	expect(flow_text("{}", A, "{\"id\":\"x\",\"source\":\"a\",\"target\":\"a\",\"target\":\"t\"}"),
+	       "edge x: the key \"target\" appears twice in one object");
+	expect("{\"nodes\":[],\"edges\":[],\"nodes\":[]}", "workflow -: the key \"nodes\" appears twice in one object");
 	/* The graph. */
 	expect(flow_text("{}", nodes, "{\"id\":\"ab\",\"source\":\"a\",\"target\":\"b\"}"), "node c: node \"c\" is unreachable");
 	expect(flow_text("{}", nodes, "{\"id\":\"ab\",\"source\":\"a\",\"target\":\"b\"},{\"id\":\"ba\",\"source\":\"b\",\"target\":\"a\"}"),
