@@ -459,52 +459,39 @@ static char *referenced_by(db_t *db, const char *workflow_id, const char *name, 
 	return names;
 }
 
-/*
- * Cancels the active executions of the workflow; how many, or -1 after
- * fail(). One statement each: a cancel also cancels the children, which
- * the next statement then sees as ended.
- */
-static int cancel_active(api_reply_t *reply, db_t *db, const char *workflow_id)
+/* The active executions of the workflow, oldest first; NULL after fail(). */
+static PGresult *active_executions(api_reply_t *reply, db_t *db, const char *workflow_id)
 {
 	const char *params[1] = { workflow_id };
-	PGresult *ids = step(reply, db,
-			     "SELECT id FROM workflow_executions WHERE workflow_id = $1::bigint"
-			     " AND status NOT IN " ENDED " ORDER BY created_at",
-			     1, params);
+
+	return step(reply, db,
+		    "SELECT id FROM workflow_executions WHERE workflow_id = $1::bigint"
+		    " AND status NOT IN " ENDED " ORDER BY created_at",
+		    1, params);
+}
+
+/*
+ * Cancels the executions; how many it did, or -1 after fail(). One
+ * statement each: a cancel also cancels the children, which the next
+ * statement then sees as ended.
+ */
+static int cancel_all(api_reply_t *reply, db_t *db, const PGresult *ids)
+{
 	int cancelled = 0;
 
-	for (int i = 0; ids && i < PQntuples(ids); i++) {
+	for (int i = 0; i < PQntuples(ids); i++) {
 		const char *one[1] = { PQgetvalue(ids, i, 0) };
 		PGresult *res = step(reply, db,
 				     "SELECT wf_execution_cancel(id, 'workflow deleted') FROM workflow_executions"
 				     " WHERE id = $1::uuid AND status NOT IN " ENDED,
 				     1, one);
 
-		if (res == NULL) {
-			PQclear(ids);
+		if (res == NULL)
 			return -1;
-		}
 		cancelled += PQntuples(res);
 		PQclear(res);
 	}
-	if (ids == NULL)
-		return -1;
-	PQclear(ids);
 	return cancelled;
-}
-
-/* The number of active executions of the workflow, or -1 after fail(). */
-static long count_active(api_reply_t *reply, db_t *db, const char *workflow_id)
-{
-	const char *params[1] = { workflow_id };
-	PGresult *res = step(reply, db,
-			     "SELECT count(*) FROM workflow_executions WHERE workflow_id = $1::bigint"
-			     " AND status NOT IN " ENDED,
-			     1, params);
-	long n = res ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
-
-	PQclear(res);
-	return n;
 }
 
 static void delete_work(api_call_t *call, db_t *db, api_reply_t *reply)
@@ -513,9 +500,9 @@ static void delete_work(api_call_t *call, db_t *db, api_reply_t *reply)
 	const char *params[1] = { http_request_param(call->req, "id") };
 	char workflow_id[24], name[512];
 	PGresult *res;
+	PGresult *active;
 	char *users;
 	bool failed;
-	long active;
 	int cancelled = 0;
 
 	if (!begin_locked(reply, db))
@@ -551,19 +538,21 @@ static void delete_work(api_call_t *call, db_t *db, api_reply_t *reply)
 			free(users);
 			return;
 		}
-		active = count_active(reply, db, workflow_id);
-		if (active < 0)
+		active = active_executions(reply, db, workflow_id);
+		if (active == NULL)
 			return;
-		if (active > 0 && !(force && strcmp(force, "true") == 0)) {
+		if (PQntuples(active) > 0 && !(force && strcmp(force, "true") == 0)) {
 			db_rollback(db);
 			reply->status = 409;
 			reply->body = json_object();
 			json_add_string(reply->body, "error",
 					"the workflow has active executions; ?force=true cancels them and deletes it");
-			json_add_number(reply->body, "active_executions", (double)active);
+			json_add_number(reply->body, "active_executions", PQntuples(active));
+			PQclear(active);
 			return;
 		}
-		cancelled = active > 0 ? cancel_active(reply, db, workflow_id) : 0;
+		cancelled = cancel_all(reply, db, active);
+		PQclear(active);
 		if (cancelled < 0)
 			return;
 		/* The document goes with it: visual_workflow.workflow_id cascades. */

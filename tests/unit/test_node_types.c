@@ -114,87 +114,97 @@ static bool in_enum(const cJSON *prop, const cJSON *value)
 	return false;
 }
 
-START_TEST(every_example_is_a_valid_node)
+typedef void (*example_fn)(const executor_t *e, const cJSON *schema, const cJSON *example, int index);
+
+/* Calls fn for every example of every node type's schema; how many there were. */
+static int each_example(example_fn fn)
 {
-	int n;
+	int n, count = 0;
 	const executor_t *const *all = executor_all(&n);
-	char got[2048];
 
 	setup();
 	for (int i = 0; i < n; i++) {
 		cJSON *schema = parse_schema(all[i]);
-		const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
 		const cJSON *example;
 		int k = 0;
 
-		cJSON_ArrayForEach(example, cJSON_GetObjectItemCaseSensitive(schema, "examples")) {
-			cJSON *node = cJSON_Duplicate(example, 1);
-			const cJSON *field;
-
-			cJSON_ArrayForEach(field, example) {
-				const cJSON *prop = cJSON_GetObjectItemCaseSensitive(props, field->string);
-
-				ck_assert_msg(prop != NULL, "%s example %d: \"%s\" is not in the schema", all[i]->type, k,
-					      field->string);
-				ck_assert_msg(in_enum(prop, field), "%s example %d: \"%s\" is outside its enum",
-					      all[i]->type, k, field->string);
-			}
-			json_add_string(node, "type", all[i]->type);
-			ck_assert_msg(strcmp(validate_node(node, got, sizeof(got)), "valid") == 0,
-				      "%s example %d: %s", all[i]->type, k, got);
-			cJSON_Delete(node);
-			k++;
-		}
+		cJSON_ArrayForEach(example, cJSON_GetObjectItemCaseSensitive(schema, "examples"))
+			fn(all[i], schema, example, k++);
+		count += k;
 		cJSON_Delete(schema);
 	}
 	teardown();
+	return count;
+}
+
+/* Every field is in the schema and within its enum, and the node validates. */
+static void example_validates(const executor_t *e, const cJSON *schema, const cJSON *example, int k)
+{
+	const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+	cJSON *node = cJSON_Duplicate(example, 1);
+	const cJSON *field;
+	char got[2048];
+
+	cJSON_ArrayForEach(field, example) {
+		const cJSON *prop = cJSON_GetObjectItemCaseSensitive(props, field->string);
+
+		ck_assert_msg(prop != NULL, "%s example %d: \"%s\" is not in the schema", e->type, k, field->string);
+		ck_assert_msg(in_enum(prop, field), "%s example %d: \"%s\" is outside its enum", e->type, k,
+			      field->string);
+	}
+	json_add_string(node, "type", e->type);
+	ck_assert_msg(strcmp(validate_node(node, got, sizeof(got)), "valid") == 0, "%s example %d: %s", e->type, k,
+		      got);
+	cJSON_Delete(node);
+}
+
+static int refusals;
+
+/* The example without one of its required fields, or with a value off an enum, is refused. */
+static void example_breaks(const executor_t *e, const cJSON *schema, const cJSON *example, int k)
+{
+	const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+	const cJSON *field;
+	char got[2048];
+
+	cJSON_ArrayForEach(field, cJSON_GetObjectItemCaseSensitive(schema, "required")) {
+		cJSON *node = cJSON_Duplicate(example, 1);
+
+		json_add_string(node, "type", e->type);
+		cJSON_DeleteItemFromObjectCaseSensitive(node, field->valuestring);
+		ck_assert_msg(strcmp(validate_node(node, got, sizeof(got)), "valid") != 0,
+			      "%s without \"%s\" validates", e->type, field->valuestring);
+		cJSON_Delete(node);
+		refusals++;
+	}
+	cJSON_ArrayForEach(field, example) {
+		cJSON *node;
+
+		if (!cJSON_HasObjectItem(cJSON_GetObjectItemCaseSensitive(props, field->string), "enum"))
+			continue;
+		node = cJSON_Duplicate(example, 1);
+		json_add_string(node, "type", e->type);
+		cJSON_ReplaceItemInObjectCaseSensitive(node, field->string, cJSON_CreateString("TELEPORT"));
+		ck_assert_msg(strcmp(validate_node(node, got, sizeof(got)), "valid") != 0,
+			      "%s with %s \"TELEPORT\" validates", e->type, field->string);
+		cJSON_Delete(node);
+		refusals++;
+	}
+}
+
+START_TEST(every_example_is_a_valid_node)
+{
+	/* Seven node types, each with one example at least. */
+	ck_assert_int_ge(each_example(example_validates), 7);
 }
 END_TEST
 
 START_TEST(an_example_without_a_required_field_or_off_its_enum_is_refused)
 {
-	int n, checked = 0;
-	const executor_t *const *all = executor_all(&n);
-	char got[2048];
-
-	setup();
-	for (int i = 0; i < n; i++) {
-		cJSON *schema = parse_schema(all[i]);
-		const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
-		const cJSON *example;
-
-		cJSON_ArrayForEach(example, cJSON_GetObjectItemCaseSensitive(schema, "examples")) {
-			const cJSON *field;
-
-			cJSON_ArrayForEach(field, cJSON_GetObjectItemCaseSensitive(schema, "required")) {
-				cJSON *node = cJSON_Duplicate(example, 1);
-
-				json_add_string(node, "type", all[i]->type);
-				cJSON_DeleteItemFromObjectCaseSensitive(node, field->valuestring);
-				ck_assert_msg(strcmp(validate_node(node, got, sizeof(got)), "valid") != 0,
-					      "%s without \"%s\" validates", all[i]->type, field->valuestring);
-				cJSON_Delete(node);
-				checked++;
-			}
-			cJSON_ArrayForEach(field, example) {
-				cJSON *node;
-
-				if (!cJSON_HasObjectItem(cJSON_GetObjectItemCaseSensitive(props, field->string), "enum"))
-					continue;
-				node = cJSON_Duplicate(example, 1);
-				json_add_string(node, "type", all[i]->type);
-				cJSON_ReplaceItemInObjectCaseSensitive(node, field->string, cJSON_CreateString("TELEPORT"));
-				ck_assert_msg(strcmp(validate_node(node, got, sizeof(got)), "valid") != 0,
-					      "%s with %s \"TELEPORT\" validates", all[i]->type, field->string);
-				cJSON_Delete(node);
-				checked++;
-			}
-		}
-		cJSON_Delete(schema);
-	}
+	refusals = 0;
+	each_example(example_breaks);
 	/* action, condition, shared_flow and webhook have required fields or enums. */
-	ck_assert_int_ge(checked, 10);
-	teardown();
+	ck_assert_int_ge(refusals, 10);
 }
 END_TEST
 
