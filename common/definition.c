@@ -194,16 +194,26 @@ static void check_edge(const def_t *def, const def_node_t *n, const char *field,
 	def_problem(problems, n->id, edge, "\"%s\" points to unknown node \"%s\"", field, target);
 }
 
-/* The successors of a node that exist in the definition. */
-static int successors(const def_t *def, const def_node_t *n, const def_node_t *out[2])
+/* Successors of one node: "next", "true", "false". */
+#define SUCCESSORS_MAX 3
+
+/*
+ * The distinct successors of a node that exist in the definition. A node of
+ * an unknown type keeps all three fields (so that they are checked too),
+ * hence up to three.
+ */
+static int successors(const def_t *def, const def_node_t *n, const def_node_t *out[SUCCESSORS_MAX])
 {
-	const char *targets[3] = { n->next, n->on_true, n->on_false };
+	const char *targets[SUCCESSORS_MAX] = { n->next, n->on_true, n->on_false };
 	int count = 0;
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < SUCCESSORS_MAX; i++) {
 		const def_node_t *t = def_node(def, targets[i]);
+		bool seen = false;
 
-		if (t != NULL && (count == 0 || out[0] != t))
+		for (int j = 0; j < count; j++)
+			seen |= out[j] == t;
+		if (t != NULL && !seen)
 			out[count++] = t;
 	}
 	return count;
@@ -215,7 +225,7 @@ enum { WHITE, GREY, BLACK };
 static bool find_cycle(const def_t *def, size_t at, int *colour, size_t *path, size_t depth,
 		       def_problems_t *problems)
 {
-	const def_node_t *next[2];
+	const def_node_t *next[SUCCESSORS_MAX];
 	int n = successors(def, &def->nodes[at], next);
 
 	colour[at] = GREY;
@@ -260,7 +270,7 @@ static void check_graph(const def_t *def, def_problems_t *problems)
 		queue[tail++] = (size_t)(start - def->nodes);
 		seen[queue[0]] = true;
 		while (head < tail) {
-			const def_node_t *next[2];
+			const def_node_t *next[SUCCESSORS_MAX];
 			int n = successors(def, &def->nodes[queue[head++]], next);
 
 			for (int i = 0; i < n; i++) {

@@ -123,6 +123,12 @@ START_TEST(all_problems_come_at_once)
 	ck_assert_msg(strstr(got, "c: a delay needs exactly one") != NULL, "%s", got);
 	ck_assert_msg(strstr(got, "c: node \"c\" is unreachable") != NULL, "%s", got);
 	ck_assert_int_eq((int)problems.count, 4);
+
+	/* An unknown type keeps next, true and false: three successors, all walked. */
+	got = check_text("{\"start\":\"a\",\"nodes\":{"
+			 "\"a\":{\"type\":\"warp\",\"next\":\"b\",\"true\":\"c\",\"false\":\"d\"},"
+			 "\"b\":{\"type\":\"noop\"},\"c\":{\"type\":\"noop\"},\"d\":{\"type\":\"noop\",\"next\":\"a\"}}}", NULL);
+	ck_assert_msg(strcmp(got, "a: unknown node type \"warp\" | a: cycle: a -> d -> a") == 0, "%s", got);
 }
 END_TEST
 
