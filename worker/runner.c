@@ -358,6 +358,21 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 	return rc;
 }
 
+/* Counts what the steps came to, for /metrics (the parent reports it). */
+static void count_outcomes(runner_t *r, const step_t *steps, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *v = steps[i].verb;
+
+		if (strcmp(v, "fail") == 0)
+			atomic_fetch_add(&r->slot->steps_failed, 1);
+		else if (strcmp(v, "retry") == 0)
+			atomic_fetch_add(&r->slot->steps_retried, 1);
+		else if (strcmp(v, "next") == 0 || strcmp(v, "delay") == 0 || strcmp(v, "wait") == 0)
+			atomic_fetch_add(&r->slot->steps_completed, 1);
+	}
+}
+
 /* Commits steps[0..n) in one transaction; on a statement error, one by one. */
 static int commit_steps(runner_t *r, step_t *steps, int n)
 {
@@ -447,6 +462,8 @@ int runner_round(runner_t *r, int *claimed)
 			start = i + 1;
 		}
 	}
+	if (rc == 0)
+		count_outcomes(r, steps, n);
 	for (int i = 0; i < n; i++)
 		exec_outcome_clear(&steps[i].out);
 	atomic_fetch_add(&r->slot->steps_done, (uint64_t)n);
