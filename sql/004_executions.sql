@@ -205,6 +205,7 @@ END $$;
 --   delay  a delay node: resume this node at p_run_at (p_delay: the delay row)
 --   wait   a shared_flow node started child execution p_child; wait for it
 --   retry  the attempt failed; run the node again at p_run_at
+--   defer  not now (a rate limit): run the node again at p_run_at, same attempt
 --   fail   the node failed for good: dead-letter it and fail the execution
 --   hold   the execution was paused before the step ran: park the step as it is
 --   exit   the definition's exit condition holds: cancel the execution (p_error: why)
@@ -289,6 +290,9 @@ BEGIN
         UPDATE wf_steps
         SET status = 'waiting', claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL
         WHERE id = s.id;
+    WHEN 'defer' THEN
+        PERFORM wf_execution_set(e.id, 'delayed', p_result, NULL);
+        PERFORM wf_step_requeue(s.id, s.node_id, s.kind, s.attempt, p_run_at, paused);
     WHEN 'retry' THEN
         PERFORM wf_execution_set(e.id, 'stepFailed', p_result, p_error);
         PERFORM wf_execution_set(e.id, 'retrying', NULL, p_error);

@@ -238,7 +238,9 @@ static void choose_verb(runner_t *r, step_t *s, const def_node_t *node, double n
 		s->verb = "wait";
 		return;
 	case EXEC_ERROR:
-		if (!s->out.permanent && node && s->attempt < node->retry.max_attempts) {
+		if (s->out.deferred) {
+			s->verb = "defer";
+		} else if (!s->out.permanent && node && s->attempt < node->retry.max_attempts) {
 			s->verb = "retry";
 			s->out.run_at = now + backoff_seconds(r, &node->retry, s->attempt);
 		} else {
@@ -300,7 +302,7 @@ static void execute_step(runner_t *r, step_t *s)
 		node->exec->execute(&ctx, &s->out);
 	}
 	choose_verb(r, s, node, ctx.now);
-	if (s->out.status == EXEC_ERROR)
+	if (s->out.status == EXEC_ERROR && !s->out.deferred)
 		log_warn("step failed (attempt %d, %s): %s", s->attempt, s->verb, s->out.error);
 out:
 	cJSON_Delete(context);
@@ -337,7 +339,7 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 	params[3] = verb_override ? NULL : s->out.next_node;
 	params[4] = s->out.run_at > 0 ? run_at : NULL;
 	params[5] = verb_override ? NULL : result;
-	params[6] = error ? error : (s->out.error[0] ? s->out.error : NULL);
+	params[6] = error ? error : (s->out.error[0] && !s->out.deferred ? s->out.error : NULL);
 	params[7] = verb_override ? NULL : logs;
 	params[8] = verb_override ? NULL : delay;
 	params[9] = verb_override ? NULL : child;
