@@ -1,7 +1,7 @@
 /*
  * test_api_visual.c - the visual workflow endpoints of a running
- * wf-coordinator (PORT=0, its port read from its log) with a running
- * wf-worker pool, over real HTTP (libcurl): React Flow documents are saved,
+ * wf-coordinator (on a free port) with a running wf-worker pool, over real
+ * HTTP (libcurl, through httpc.h): React Flow documents are saved,
  * converted, executed by name and followed through their history; broken
  * ones are 422 and write nothing; a changed flow makes version 2 while a
  * running execution keeps version 1; deleting a workflow with an active
@@ -9,7 +9,6 @@
  * type with its schema.
  */
 #include <check.h>
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "httpc.h"
 #include "json.h"
 #include "proc.h"
 #include "runner.h"
@@ -29,50 +29,29 @@ typedef struct {
 	testdb_t *db;
 	pid_t coordinator;
 	pid_t pool;
-	int port;
-	char log[96];
+	char base[64];		/* http://127.0.0.1:PORT */
 } env_t;
 
 static env_t env;
 
-/* Waits for the coordinator's "API listening on port N" in its own log. */
-static int read_port(const char *log)
-{
-	double deadline = proc_now_ms() + 15000;
-
-	while (proc_now_ms() < deadline) {
-		FILE *f = fopen(log, "r");
-		char line[1024];
-		int port = 0;
-
-		while (f && fgets(line, sizeof(line), f)) {
-			const char *at = strstr(line, "API listening on port ");
-
-			if (at)
-				port = atoi(at + strlen("API listening on port "));
-		}
-		if (f)
-			fclose(f);
-		if (port > 0)
-			return port;
-		proc_sleep_ms(50);
-	}
-	ck_abort_msg("the coordinator did not say its port (see %s)", log);
-	return -1;
-}
-
 static void start(const char *tag)
 {
-	const char *coord_env[] = { "PORT=0", "LOG_FORMAT=text", "BATCH_INTERVAL_MS=60000", NULL };
 	const char *pool_env[] = { "WORKER_PROCESSES=2", "LOG_FORMAT=json", "WORKER_POLL_MS=500", NULL };
 
 	env.db = testdb_new(tag);
-	snprintf(env.log, sizeof(env.log), "/tmp/wf-test-visual-%d.log", (int)getpid());
-	unlink(env.log);
-	env.coordinator = proc_start("WF_COORDINATOR", NULL, coord_env, env.log);
+	env.coordinator = httpc_start_coordinator(NULL, env.base, sizeof(env.base));
 	env.pool = proc_start("WF_WORKER", NULL, pool_env, "/tmp/wf-test-visual-pool.log");
-	env.port = read_port(env.log);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/*
+	 * Up once it has children: it forks them after its signal handlers are
+	 * in place, and a SIGTERM before that would kill it instead of draining.
+	 */
+	for (double deadline = proc_now_ms() + 15000; proc_now_ms() < deadline; proc_sleep_ms(20)) {
+		pid_t kids[4];
+
+		if (proc_children(env.pool, kids, 4) > 0)
+			return;
+	}
+	ck_abort_msg("the worker pool did not start its children");
 }
 
 static void stop_one(pid_t pid)
@@ -89,65 +68,32 @@ static void stop(void)
 {
 	stop_one(env.pool);
 	stop_one(env.coordinator);
-	curl_global_cleanup();
-	unlink(env.log);
 	testdb_free(env.db);
 }
 
-/* ---- HTTP ---------------------------------------------------------------- */
-
-typedef struct {
-	char *text;
-	size_t len;
-} buf_t;
-
-static size_t collect(char *ptr, size_t size, size_t n, void *data)
-{
-	buf_t *b = data;
-
-	b->text = realloc(b->text, b->len + size * n + 1);
-	ck_assert_ptr_nonnull(b->text);
-	memcpy(b->text + b->len, ptr, size * n);
-	b->len += size * n;
-	b->text[b->len] = '\0';
-	return size * n;
-}
-
 /*
- * One request with a JSON body (or none); returns the status and the JSON
- * answer in *json (the caller deletes it; NULL when not wanted).
+ * One request with a JSON body (or none; content_type NULL: JSON); returns
+ * the status and the JSON answer in *json (the caller deletes it; NULL when
+ * not wanted).
  */
 static long call(const char *method, const char *path, const char *body, const char *content_type, cJSON **json)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *headers = NULL;
 	char url[512], type[128];
-	buf_t got = { 0 };
-	long status = 0;
-	CURLcode rc;
+	const char *headers[2] = { type, NULL };
+	httpc_reply_t r;
+	long status;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", env.port, path);
+	snprintf(url, sizeof(url), "%s%s", env.base, path);
 	snprintf(type, sizeof(type), "Content-Type: %s", content_type ? content_type : "application/json");
-	headers = curl_slist_append(headers, type);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-	rc = curl_easy_perform(c);
-	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(headers);
+	ck_assert_msg(httpc_call(method, url, body, body ? strlen(body) : 0, headers, &r) == 0, "%s %s: no answer",
+		      method, path);
+	status = r.status;
 	if (json) {
-		*json = got.text ? cJSON_Parse(got.text) : NULL;
-		ck_assert_msg(*json != NULL || status == 204, "%s %s answered %ld with no JSON: %s", method, path,
-			      status, got.text ? got.text : "");
+		*json = r.json;
+		r.json = NULL;
+		ck_assert_msg(*json != NULL, "%s %s answered %ld with no JSON: %s", method, path, status, r.body);
 	}
-	free(got.text);
+	httpc_free(&r);
 	return status;
 }
 
