@@ -350,6 +350,7 @@ static void reload(pool_t *p)
 	config_free(p->cfg);
 	free(p->cfg);
 	p->cfg = fresh;
+	log_context_worker(p->cfg->worker_host, -1);
 	p->db = db_new(p->cfg, "wf-worker pool");
 	p->target = p->cfg->worker_processes;
 	log_info("configuration reloaded; replacing %d workers", live_children(p));
@@ -481,6 +482,8 @@ int pool_run(wf_config_t *cfg)
 	}
 	setup_signals(&blocked);
 	sigemptyset(&empty);
+	/* The parent's lines carry the pool's host too (no slot: it is none). */
+	log_context_worker(cfg->worker_host, -1);
 	log_info("pool on %s starting %d workers", cfg->worker_host, p->target);
 	fill_slots(p);
 
