@@ -37,6 +37,16 @@ void log_setup(const char *component, log_level_t level, log_format_t format)
 	log_fmt = format;
 }
 
+void log_setup_early(const char *component)
+{
+	const char *text = getenv("LOG_FORMAT");
+	int format = text ? log_format_parse(text, STDERR_FILENO) : -1;
+
+	if (format < 0)
+		format = log_format_parse("auto", STDERR_FILENO);
+	log_setup(component, LOG_INFO, (log_format_t)format);
+}
+
 int log_level_parse(const char *text)
 {
 	for (int i = 0; i < 4; i++)

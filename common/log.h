@@ -39,6 +39,12 @@ typedef struct {
 
 /* Process-wide settings; call before starting threads. */
 void log_setup(const char *component, log_level_t level, log_format_t format);
+/*
+ * Logging before the settings are loaded: level info, the format from
+ * LOG_FORMAT in the environment (auto when unset or unknown), so that an
+ * error in the settings comes out as the operator's log collector expects.
+ */
+void log_setup_early(const char *component);
 /* Parses "debug", "info", "warn", "error"; -1 when unknown. */
 int log_level_parse(const char *text);
 /* Parses "text", "json" or "auto" (text on a terminal, json otherwise); -1 when unknown. */
