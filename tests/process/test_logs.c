@@ -7,7 +7,7 @@
  * line, the slot on a child's, execution id, node, outcome and duration on
  * every step line, the request id, method, path, status and duration on
  * every access line. Also: a warning raised by the database server becomes
- * a JSON line, not libpq's raw text.
+ * a JSON line, not libpq's raw text, and so does a configuration error.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -229,4 +229,29 @@ START_TEST(a_database_warning_is_a_json_line)
 }
 END_TEST
 
-RUNNER_MAIN("logs", 90, every_line_is_json_with_its_fields, a_database_warning_is_a_json_line)
+/* A setting that does not parse is one JSON error line too, and exit code 2. */
+START_TEST(a_configuration_error_is_a_json_line)
+{
+	static const char *const bins[] = { "WF_WORKER", "WF_COORDINATOR" };
+	const char *env[] = { "LOG_FORMAT=json", "WORKER_BATCH=lots", NULL };
+	char path[128];
+
+	for (int i = 0; i < 2; i++) {
+		cJSON *lines;
+		int status;
+
+		daemon_log_path(path, sizeof(path), "logs-config");
+		status = proc_wait(proc_start(bins[i], NULL, env, path), 10000);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d", bins[i], status);
+		lines = daemon_log_lines(path);
+		ck_assert_int_eq(cJSON_GetArraySize(lines), 1);
+		ck_assert_str_eq(str(cJSON_GetArrayItem(lines, 0), "level"), "error");
+		ck_assert_ptr_nonnull(strstr(str(cJSON_GetArrayItem(lines, 0), "msg"), "WORKER_BATCH"));
+		cJSON_Delete(lines);
+		unlink(path);
+	}
+}
+END_TEST
+
+RUNNER_MAIN("logs", 90, every_line_is_json_with_its_fields, a_database_warning_is_a_json_line,
+	    a_configuration_error_is_a_json_line)
