@@ -360,7 +360,10 @@ void config_print_example(FILE *out)
 		if (s->type == SET_CHOICE)
 			fprintf(out, " (%s)", s->choices);
 		fprintf(out, "\n");
-		if (s->default_value)
+		/* Quoted when it has spaces: .env, systemd and compose all read it so. */
+		if (s->default_value && strchr(s->default_value, ' '))
+			fprintf(out, "%s=\"%s\"\n", s->name, s->default_value);
+		else if (s->default_value)
 			fprintf(out, "%s=%s\n", s->name, s->default_value);
 		else
 			fprintf(out, "# %s=\n", s->name);
