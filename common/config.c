@@ -74,6 +74,10 @@ static const setting_t settings[] = {
 	STR("WEBHOOK_SECRET", webhook_secret, NULL, "key of the X-Webhook-Signature HMAC-SHA256 header (unsigned when unset)"),
 	INT("WEBHOOK_TIMEOUT_MS", webhook_timeout_ms, "10000", 100, 600000, "total time allowed for one webhook call"),
 	STR("TEMPLATES_DIR", templates_dir, NULL, "email templates (default: templates/ of the install)"),
+	INT("EMAIL_RATE_PER_S", email_rate_per_s, "0", 0, 1000000, "emails sent per second by the whole fleet (0: no limit); over it steps wait"),
+	INT("EMAIL_DOMAIN_RATE_PER_S", email_domain_rate_per_s, "0", 0, 1000000, "emails per second to one recipient domain (0: no limit)"),
+	INT("SMS_RATE_PER_S", sms_rate_per_s, "0", 0, 1000000, "SMS sent per second by the whole fleet (0: no limit)"),
+	INT("WEBHOOK_RATE_PER_S", webhook_rate_per_s, "0", 0, 1000000, "webhook calls per second by the whole fleet (0: no limit)"),
 
 	CHOICE("LOG_LEVEL", log_level, "info", "debug|info|warn|error", "least severe level logged"),
 	CHOICE("LOG_FORMAT", log_format, "auto", "auto|text|json", "auto: text on a terminal, JSON lines otherwise"),

@@ -61,6 +61,10 @@ typedef struct {
 	char *webhook_secret;
 	int webhook_timeout_ms;
 	char *templates_dir;
+	int email_rate_per_s;
+	int email_domain_rate_per_s;
+	int sms_rate_per_s;
+	int webhook_rate_per_s;
 
 	/* logging */
 	char *log_level;

@@ -138,6 +138,21 @@ static void message_id(const exec_ctx_t *ctx, char *out, size_t size)
 	snprintf(out, size, "%s.%s@%s", ctx->execution_id, node, domain);
 }
 
+/* The fleet-wide email limit, then the recipient domain's. */
+static bool email_rate_limited(const exec_ctx_t *ctx, exec_outcome_t *out, const char *to)
+{
+	const wf_config_t *cfg = ctx->services->cfg;
+	const char *at = strrchr(to, '@');
+	char domain_key[300];
+	const char *keys[3] = { "email", domain_key, NULL };
+	int rates[2] = { cfg->email_rate_per_s, cfg->email_domain_rate_per_s };
+
+	snprintf(domain_key, sizeof(domain_key), "email:%s", at ? at + 1 : "");
+	for (char *p = domain_key; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return exec_rate_limited(ctx, out, keys, rates);
+}
+
 static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 {
 	static const char *const paths[] = { "user", "email", "newsletter", "email", NULL };
@@ -161,6 +176,8 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 		exec_next(out, ctx->node->next);
 		goto out;
 	}
+	if (!mock && email_rate_limited(ctx, out, to))
+		goto out;
 	if (tpl_render_email(svc->templates, template, data, &mail, err, sizeof(err)) < 0) {
 		exec_fail(out, true, "template \"%s\": %s", template, err);
 		goto out;
@@ -236,6 +253,13 @@ static void send_sms(const exec_ctx_t *ctx, exec_outcome_t *out)
 		json_add_string(out->result, "skipped", "already sent");
 		exec_next(out, ctx->node->next);
 		goto out;
+	}
+	if (!mock) {
+		const char *keys[2] = { "sms", NULL };
+		int rates[1] = { svc->cfg->sms_rate_per_s };
+
+		if (exec_rate_limited(ctx, out, keys, rates))
+			goto out;
 	}
 	if (tpl_compile(message, strlen(message), ctx->node->id, svc->templates, &tpl, err, sizeof(err)) < 0 ||
 	    tpl_render(tpl, data, svc->templates, NULL, &body, err, sizeof(err)) < 0) {

@@ -110,6 +110,13 @@ void exec_webhook_call(const exec_ctx_t *ctx, const cJSON *fields, const cJSON *
 		exec_next(out, ctx->node->next);
 		return;
 	}
+	if (strcmp(ctx->services->cfg->webhook_mode, "mock") != 0) {
+		const char *keys[2] = { "webhook", NULL };
+		int rates[1] = { ctx->services->cfg->webhook_rate_per_s };
+
+		if (exec_rate_limited(ctx, out, keys, rates))
+			return;
+	}
 	if (body_tmpl && !cJSON_IsNull(body_tmpl))
 		body = exec_fill(ctx, body_tmpl, err, sizeof(err));
 	else if (default_body)

@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "jsonlogic.h"
+#include "services.h"
 
 extern const executor_t exec_action;
 extern const executor_t exec_condition;
@@ -164,4 +165,24 @@ void exec_check_logic(const cJSON *node, const char *node_id, const char *field,
 	}
 	if (jl_validate(rule, err, sizeof(err)) < 0)
 		def_problem(problems, node_id, NULL, "\"%s\" is not a valid JSON Logic rule: %s", field, err);
+}
+
+bool exec_rate_limited(const exec_ctx_t *ctx, exec_outcome_t *out, const char *const *keys,
+		       const int *rates)
+{
+	for (int i = 0; keys[i]; i++) {
+		double wait = services_rate_wait(ctx->services, keys[i], rates[i]);
+
+		if (wait > 0) {
+			out->status = EXEC_ERROR;
+			out->deferred = true;
+			out->run_at = ctx->now + wait;
+			snprintf(out->error, sizeof(out->error), "rate limit \"%s\" (%d/s): waiting %.3f s",
+				 keys[i], rates[i], wait);
+			out->result = json_object();
+			json_add_string(out->result, "deferred", out->error);
+			return true;
+		}
+	}
+	return false;
 }

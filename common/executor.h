@@ -78,6 +78,13 @@ void exec_outcome_clear(exec_outcome_t *out);
 void exec_fail(exec_outcome_t *out, bool permanent, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void exec_next(exec_outcome_t *out, const char *next_node);
+/*
+ * Checks the rate limits of keys (NULL-terminated, with their rates); when
+ * one is exhausted, defers the step (not an attempt, not a failure) and
+ * returns true.
+ */
+bool exec_rate_limited(const exec_ctx_t *ctx, exec_outcome_t *out, const char *const *keys,
+		       const int *rates);
 
 /*
  * Evaluates a JSON Logic expression on the step's context; a new tree the

@@ -4,6 +4,7 @@
 #include "services.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *services_templates_dir(const wf_config_t *cfg)
@@ -56,4 +57,22 @@ bool services_already_sent(const services_t *svc, const char *log_table, const c
 		}
 	}
 	return false;
+}
+
+double services_rate_wait(const services_t *svc, const char *key, int rate)
+{
+	char rate_text[24];
+	const char *params[3] = { key, rate_text, rate_text };
+	PGresult *res;
+	double wait = 0;
+
+	if (rate <= 0 || svc == NULL || svc->db == NULL)
+		return 0;
+	snprintf(rate_text, sizeof(rate_text), "%d", rate);
+	res = db_query(svc->db, "SELECT wf_rate_take($1, $2::float8, $3::float8)", 3, params);
+	/* A limit that cannot be checked does not hold the message back. */
+	if (db_ok(res))
+		wait = strtod(PQgetvalue(res, 0, 0), NULL);
+	PQclear(res);
+	return wait;
 }

@@ -44,4 +44,11 @@ const char *services_templates_dir(const wf_config_t *cfg);
 bool services_already_sent(const services_t *svc, const char *log_table, const char *execution_id,
 			   const char *node_id);
 
+/*
+ * Takes a token from the fleet-wide bucket key, refilled at rate per second
+ * (burst: one second's worth). Returns 0 when taken (or rate is 0: no
+ * limit, or there is no database), else the seconds to wait.
+ */
+double services_rate_wait(const services_t *svc, const char *key, int rate);
+
 #endif

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_triggers.h"
 #include "dbpool.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "wftime.h"
 
 struct api {
@@ -178,13 +180,17 @@ int api_start(api_t **out, uv_loop_t *loop, const wf_config_t *cfg)
 	api->started_at = wftime_now();
 	http_server_options_init(&opts);
 	http_server_options_from_config(&opts, cfg);
+	opts.observe = metrics_observe;
 	rc = http_server_new(loop, &opts, &api->server);
 	if (rc < 0) {
 		free(api);
 		return rc;
 	}
 	if (add_routes(api, api_health_routes, api_health_routes_count) < 0 ||
-	    add_routes(api, api_execution_routes, api_execution_routes_count) < 0) {
+	    add_routes(api, api_execution_routes, api_execution_routes_count) < 0 ||
+	    add_routes(api, api_trigger_routes, api_trigger_routes_count) < 0 ||
+	    add_routes(api, api_test_routes, api_test_routes_count) < 0 ||
+	    add_routes(api, api_ops_routes, api_ops_routes_count) < 0) {
 		http_server_close(api->server, NULL, NULL);
 		free(api);
 		return -EINVAL;
@@ -217,6 +223,7 @@ static void on_closed(http_server_t *server, void *data)
 
 	if (api->stopped)
 		api->stopped(api->stopped_data);
+	metrics_reset();
 	free(api);
 }
 

@@ -80,5 +80,9 @@ extern const http_route_t api_health_routes[];
 extern const size_t api_health_routes_count;
 extern const http_route_t api_execution_routes[];
 extern const size_t api_execution_routes_count;
+extern const http_route_t api_ops_routes[];
+extern const size_t api_ops_routes_count;
+extern const http_route_t api_test_routes[];
+extern const size_t api_test_routes_count;
 
 #endif

@@ -145,11 +145,7 @@ static int process_batch(db_t *db, const trigger_table_t *t, int batch_size, int
 		creates_text = json_print(creates);
 		params[0] = creates_text;
 		params[1] = t->table;
-		made = db_query(db,
-				"SELECT count(*) FILTER (WHERE c.created) FROM"
-				" jsonb_to_recordset($1::jsonb) AS x(workflow text, context jsonb, id bigint),"
-				" LATERAL wf_execution_create(x.workflow, x.context, NULL, NULL, NULL, $2, x.id) c",
-				2, params);
+		made = db_query(db, "SELECT wf_executions_create_for($2, $1::jsonb)", 2, params);
 		if (!db_ok(made)) {
 			char msg[256];
 

@@ -39,7 +39,7 @@ CREATE TABLE wf_steps (
     -- The lease: which worker holds the step, and the claim counter that a
     -- completion must present. A rescued step is claimed again with a new
     -- counter, so a late worker's completion matches no row.
-    claimed_by       bigint REFERENCES wf_workers (id) ON DELETE SET NULL,
+    claimed_by       bigint,  -- wf_workers.id; registry rows are never deleted
     claims           integer NOT NULL DEFAULT 0,
     claimed_at       timestamptz,
     lease_expires_at timestamptz,
@@ -97,11 +97,14 @@ $$;
 
 -- Claims up to p_limit due steps for worker p_worker. SKIP LOCKED lets
 -- concurrent claimers take disjoint rows without waiting on each other.
+-- (PL/pgSQL rather than SQL so that its plan is prepared once per session.)
 CREATE FUNCTION wf_claim_steps(p_worker bigint, p_limit integer, p_lease_s integer)
 RETURNS TABLE (step_id bigint, claims integer, execution_id uuid, node_id text, kind text,
                attempt integer, workflow_id bigint, workflow_version integer,
                status text, context jsonb, trigger_table text, trigger_id bigint)
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY
     WITH picked AS (
         SELECT s.id FROM wf_steps s
         WHERE s.status = 'ready' AND s.run_at <= now()
@@ -126,8 +129,8 @@ LANGUAGE sql AS $$
     SELECT c.id, c.claims, c.execution_id, c.node_id, c.kind, c.attempt,
            e.workflow_id, e.workflow_version, e.status, e.context, e.trigger_table, e.trigger_id
     FROM claimed c JOIN workflow_executions e ON e.id = c.execution_id
-    ORDER BY c.run_at
-$$;
+    ORDER BY c.run_at;
+END $$;
 
 -- Ends the database session of a dead worker, if it is still there. The
 -- session is recognised by its pid and its start, which came before the

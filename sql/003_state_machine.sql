@@ -64,7 +64,12 @@ CREATE FUNCTION wf_execution_transition() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.updated_at := now();
     IF NEW.status IS DISTINCT FROM OLD.status THEN
-        PERFORM wf_assert_transition(OLD.id, OLD.status, NEW.status);
+        -- wf_assert_transition's check, inline: this runs for every step.
+        IF NOT EXISTS (SELECT 1 FROM workflow_status_transitions
+                       WHERE from_status = OLD.status AND to_status = NEW.status) THEN
+            RAISE EXCEPTION 'illegal transition of execution %: % -> %', OLD.id, OLD.status, NEW.status
+                USING ERRCODE = 'WF409';
+        END IF;
         IF NEW.status IN ('completed', 'failed', 'cancelled') THEN
             NEW.completed_at := now();
         ELSIF OLD.status IN ('completed', 'failed', 'cancelled') THEN
@@ -81,12 +86,23 @@ END $$;
 CREATE TRIGGER workflow_executions_transition BEFORE UPDATE ON workflow_executions
     FOR EACH ROW EXECUTE FUNCTION wf_execution_transition();
 
+-- The first history row of every new execution, for a whole INSERT at once.
 CREATE FUNCTION wf_execution_created() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, result)
-    VALUES (NEW.id, NEW.current_node, NULL, NEW.status, 0, NEW.last_result);
+    SELECT n.id, n.current_node, NULL, n.status, 0, n.last_result FROM created n;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER workflow_executions_created AFTER INSERT ON workflow_executions
-    FOR EACH ROW EXECUTE FUNCTION wf_execution_created();
+    REFERENCING NEW TABLE AS created FOR EACH STATEMENT EXECUTE FUNCTION wf_execution_created();
+
+-- The history goes with its execution (in place of a foreign key, see 001).
+CREATE FUNCTION wf_execution_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM workflow_execution_history h USING gone g WHERE h.execution_id = g.id;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER workflow_executions_deleted AFTER DELETE ON workflow_executions
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION wf_execution_deleted();

@@ -100,6 +100,29 @@ BEGIN
     RETURN QUERY SELECT new_id, true, 'idle'::text;
 END $$;
 
+-- Creates executions for many trigger rows at once (the coordinator's
+-- batches): p_rows = [{"workflow", "context", "id"}] of trigger table
+-- p_table. Set-based, so a batch of 500 costs a few statements; rows
+-- already started (the unique trigger key) are skipped. Only valid, active
+-- workflows start. Returns how many executions it created.
+CREATE FUNCTION wf_executions_create_for(p_table text, p_rows jsonb)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    created integer;
+BEGIN
+    WITH made AS (
+        INSERT INTO workflow_executions
+            (workflow_id, workflow_name, workflow_version, current_node, context, trigger_table, trigger_id)
+        SELECT w.id, w.name, w.version, w.definition ->> 'start', x.context, p_table, x.id
+        FROM jsonb_to_recordset(p_rows) AS x(workflow text, context jsonb, id bigint)
+        JOIN workflow w ON w.name = x.workflow AND w.active AND w.valid
+        ON CONFLICT DO NOTHING
+        RETURNING id, current_node)
+    INSERT INTO wf_steps (execution_id, node_id) SELECT id, current_node FROM made;
+    GET DIAGNOSTICS created = ROW_COUNT;
+    RETURN created;
+END $$;
+
 -- psql shorthand: SELECT wf_execute('united_welcome', '{"user": {...}}');
 CREATE FUNCTION wf_execute(p_workflow text, p_context jsonb DEFAULT '{}')
 RETURNS uuid LANGUAGE sql AS $$
@@ -205,6 +228,7 @@ END $$;
 --   delay  a delay node: resume this node at p_run_at (p_delay: the delay row)
 --   wait   a shared_flow node started child execution p_child; wait for it
 --   retry  the attempt failed; run the node again at p_run_at
+--   defer  not now (a rate limit): run the node again at p_run_at, same attempt
 --   fail   the node failed for good: dead-letter it and fail the execution
 --   hold   the execution was paused before the step ran: park the step as it is
 --   exit   the definition's exit condition holds: cancel the execution (p_error: why)
@@ -289,6 +313,9 @@ BEGIN
         UPDATE wf_steps
         SET status = 'waiting', claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL
         WHERE id = s.id;
+    WHEN 'defer' THEN
+        PERFORM wf_execution_set(e.id, 'delayed', p_result, NULL);
+        PERFORM wf_step_requeue(s.id, s.node_id, s.kind, s.attempt, p_run_at, paused);
     WHEN 'retry' THEN
         PERFORM wf_execution_set(e.id, 'stepFailed', p_result, p_error);
         PERFORM wf_execution_set(e.id, 'retrying', NULL, p_error);
@@ -416,4 +443,116 @@ BEGIN
     INSERT INTO wf_steps (execution_id, node_id, kind) VALUES (e.id, d.node_id, 'run');
     UPDATE wf_dead_letters SET replayed_at = now() WHERE id = p_id;
     RETURN e.id;
+END $$;
+
+-- Finishes, set-based, a batch of claimed steps that succeeded and move on
+-- ('next' outcomes): a handful of statements for the whole batch instead of
+-- a handful per step, which is most of a worker's throughput. p_steps:
+-- [{"step", "claims", "next", "result", "logs"}]. Only steps still claimed
+-- by the caller, of running executions, are handled here ('ok'); every
+-- other one comes back 'unhandled' for wf_step_finish, which knows the
+-- rarer cases (rescued, paused, cancelled).
+CREATE FUNCTION wf_steps_finish_next(p_steps jsonb)
+RETURNS TABLE (step_id bigint, outcome text) LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+    execs uuid[];
+    nodes text[];
+    kinds text[];
+    attempts integer[];
+    nexts text[];
+    results jsonb[];
+    logs jsonb[];
+BEGIN
+    SELECT array_agg(x.id), array_agg(x.execution_id), array_agg(x.node_id), array_agg(x.kind),
+           array_agg(x.attempt), array_agg(x.next), array_agg(x.result), array_agg(x.logs)
+    INTO ids, execs, nodes, kinds, attempts, nexts, results, logs
+    FROM (SELECT s.id, s.execution_id, s.node_id, s.kind, s.attempt, i.next, i.result, i.logs
+          FROM jsonb_to_recordset(p_steps) AS i(step bigint, claims integer, next text, result jsonb, logs jsonb)
+          JOIN wf_steps s ON s.id = i.step AND s.claims = i.claims AND s.status = 'claimed'
+          JOIN workflow_executions e ON e.id = s.execution_id AND e.status = 'running'
+          ORDER BY s.id
+          FOR UPDATE OF s, e) x;
+
+    IF ids IS NOT NULL THEN
+        INSERT INTO email_logs (execution_id, node_id, attempt, recipient, subject, template,
+                                data, status, mode, message_id, error)
+        SELECT u.e, u.n, u.a, r.recipient, coalesce(r.subject, ''), r.template, coalesce(r.data, '{}'),
+               coalesce(r.status, 'sent'), coalesce(r.mode, 'mock'), r.message_id, r.error
+        FROM unnest(execs, nodes, attempts, logs) AS u(e, n, a, l),
+             jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
+             jsonb_populate_record(NULL::email_logs, fx -> 'email_log') AS r
+        WHERE fx ? 'email_log';
+        INSERT INTO sms_logs (execution_id, node_id, attempt, recipient, body, data, status, mode,
+                              provider_status, error)
+        SELECT u.e, u.n, u.a, r.recipient, coalesce(r.body, ''), coalesce(r.data, '{}'),
+               coalesce(r.status, 'sent'), coalesce(r.mode, 'mock'), r.provider_status, r.error
+        FROM unnest(execs, nodes, attempts, logs) AS u(e, n, a, l),
+             jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
+             jsonb_populate_record(NULL::sms_logs, fx -> 'sms_log') AS r
+        WHERE fx ? 'sms_log';
+        INSERT INTO webhook_logs (execution_id, node_id, attempt, url, method, request_body,
+                                  response_status, response_body, duration_ms, status, mode, error)
+        SELECT u.e, u.n, u.a, r.url, coalesce(r.method, 'POST'), r.request_body, r.response_status,
+               r.response_body, r.duration_ms, coalesce(r.status, 'sent'), coalesce(r.mode, 'http'), r.error
+        FROM unnest(execs, nodes, attempts, logs) AS u(e, n, a, l),
+             jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
+             jsonb_populate_record(NULL::webhook_logs, fx -> 'webhook_log') AS r
+        WHERE fx ? 'webhook_log';
+
+        UPDATE workflow_delays d SET status = 'resumed', resumed_at = now()
+        FROM unnest(execs, nodes, kinds) AS u(e, n, k)
+        WHERE u.k = 'resume' AND d.execution_id = u.e AND d.node_id = u.n AND d.status = 'waiting';
+
+        UPDATE workflow_executions e SET status = 'stepCompleted', last_result = u.r, last_error = NULL
+        FROM unnest(execs, results) AS u(id, r) WHERE e.id = u.id;
+        UPDATE workflow_executions e SET status = 'completed', last_result = NULL
+        FROM unnest(execs, nexts) AS u(id, nx) WHERE e.id = u.id AND u.nx IS NULL;
+
+        UPDATE wf_steps s
+        SET node_id = u.nx, kind = 'run', attempt = 1, run_at = now(), status = 'ready',
+            claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL, crashes = 0
+        FROM unnest(ids, nexts) AS u(id, nx) WHERE s.id = u.id AND u.nx IS NOT NULL;
+        DELETE FROM wf_steps s USING unnest(ids, nexts) AS u(id, nx) WHERE s.id = u.id AND u.nx IS NULL;
+
+        PERFORM wf_child_ended(e.id, false)
+        FROM workflow_executions e, unnest(execs, nexts) AS u(id, nx)
+        WHERE e.id = u.id AND u.nx IS NULL AND e.parent_execution_id IS NOT NULL;
+    END IF;
+
+    RETURN QUERY
+        SELECT i.step, CASE WHEN i.step = ANY(coalesce(ids, '{}')) THEN 'ok' ELSE 'unhandled' END
+        FROM jsonb_to_recordset(p_steps) AS i(step bigint);
+END $$;
+
+-- One round trip of a worker: records the outcomes of its last batch and
+-- claims the next one, in one transaction (one commit, one fsync, per
+-- batch). p_done: [{"step", "claims", "outcome", "next", "run_at", "result",
+-- "error", "logs", "delay", "child"}] as wf_step_finish takes them; 'next'
+-- outcomes go through the set-based wf_steps_finish_next.
+CREATE FUNCTION wf_worker_round(p_worker bigint, p_limit integer, p_lease_s integer, p_done jsonb)
+RETURNS TABLE (step_id bigint, claims integer, execution_id uuid, node_id text, kind text,
+               attempt integer, workflow_id bigint, workflow_version integer,
+               status text, context jsonb, trigger_table text, trigger_id bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    d jsonb;
+    handled bigint[];
+BEGIN
+    IF jsonb_typeof(p_done) = 'array' AND jsonb_array_length(p_done) > 0 THEN
+        SELECT array_agg(f.step_id) INTO handled
+        FROM wf_steps_finish_next((SELECT jsonb_agg(x) FROM jsonb_array_elements(p_done) x
+                                   WHERE x ->> 'outcome' = 'next')) f
+        WHERE f.outcome = 'ok';
+        FOR d IN SELECT x FROM jsonb_array_elements(p_done) x
+                 WHERE NOT ((x ->> 'step')::bigint = ANY (coalesce(handled, '{}')))
+        LOOP
+            PERFORM wf_step_finish((d ->> 'step')::bigint, (d ->> 'claims')::integer, d ->> 'outcome',
+                                   d ->> 'next', to_timestamp((d ->> 'run_at')::float8), d -> 'result',
+                                   d ->> 'error', d -> 'logs', d -> 'delay', d -> 'child');
+        END LOOP;
+    END IF;
+    IF p_limit > 0 THEN
+        RETURN QUERY SELECT * FROM wf_claim_steps(p_worker, p_limit, p_lease_s);
+    END IF;
 END $$;

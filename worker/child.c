@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "db.h"
+#include "defcache.h"
 #include "log.h"
 #include "runner.h"
 #include "services.h"
@@ -319,11 +320,15 @@ int child_main(const wf_config_t *cfg, int slot_index, slot_shared_t *slot)
 		return CHILD_EXIT_FATAL;
 	}
 	db_register(c.db, runner_statements, runner_statements_count);
+	db_register(c.db, defcache_statements, defcache_statements_count);
 	if (connect_session(&c) == 0) {
 		log_info("worker %" PRId64 " ready", c.worker_id);
 		schedule_round(&c, 0);
 		uv_run(c.loop, UV_RUN_DEFAULT);
 	}
+	/* The last batch's outcomes are still in hand: record them before going. */
+	if (c.runner && db_connected(c.db))
+		runner_flush(c.runner);
 	mark_stopped(&c);
 	log_info("worker stopped");
 	runner_free(c.runner);

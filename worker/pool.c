@@ -241,6 +241,26 @@ static void fill_slots(pool_t *p)
 	}
 }
 
+/* A dead child's last counters, which its final heartbeat may not have carried. */
+static void record_final_counters(pool_t *p, int i)
+{
+	slot_shared_t *sh = &p->shared[i];
+	char v[5][24];
+	const char *params[5] = { v[0], v[1], v[2], v[3], v[4] };
+
+	if (atomic_load(&sh->worker_id) == 0 || !pool_db_ready(p))
+		return;
+	snprintf(v[0], sizeof(v[0]), "%" PRId64, atomic_load(&sh->worker_id));
+	snprintf(v[1], sizeof(v[1]), "%" PRIu64, atomic_load(&sh->steps_done));
+	snprintf(v[2], sizeof(v[2]), "%" PRIu64, atomic_load(&sh->steps_completed));
+	snprintf(v[3], sizeof(v[3]), "%" PRIu64, atomic_load(&sh->steps_failed));
+	snprintf(v[4], sizeof(v[4]), "%" PRIu64, atomic_load(&sh->steps_retried));
+	db_command(p->db,
+		   "UPDATE wf_workers SET steps_done = $2::bigint, steps_completed = $3::bigint,"
+		   "       steps_failed = $4::bigint, steps_retried = $5::bigint WHERE id = $1::bigint",
+		   5, params);
+}
+
 static void child_exited(pool_t *p, int i, int status)
 {
 	pool_slot_t *s = &p->slots[i];
@@ -259,6 +279,7 @@ static void child_exited(pool_t *p, int i, int status)
 	/* The slot's step reads "execution/node": the execution is what it was running. */
 	slot_get_step(&p->shared[i], running, sizeof(running));
 	running[strcspn(running, "/")] = '\0';
+	record_final_counters(p, i);
 	release_steps(p, worker_id, running, reason);
 
 	s->state = SLOT_EMPTY;
@@ -378,6 +399,9 @@ static void heartbeat(pool_t *p)
 		row = json_object();
 		json_add_number(row, "id", (double)id);
 		json_add_number(row, "steps", (double)atomic_load(&p->shared[i].steps_done));
+		json_add_number(row, "completed", (double)atomic_load(&p->shared[i].steps_completed));
+		json_add_number(row, "failed", (double)atomic_load(&p->shared[i].steps_failed));
+		json_add_number(row, "retried", (double)atomic_load(&p->shared[i].steps_retried));
 		json_add_string(row, "step", step[0] ? step : NULL);
 		cJSON_AddItemToArray(rows, row);
 	}
@@ -386,8 +410,10 @@ static void heartbeat(pool_t *p)
 		params[0] = text;
 		db_command(p->db,
 			   "UPDATE wf_workers w SET heartbeat_at = now(), steps_done = r.steps,"
+			   "       steps_completed = r.completed, steps_failed = r.failed, steps_retried = r.retried,"
 			   "       current_step = r.step, status = 'running'"
-			   "  FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, steps bigint, step text)"
+			   "  FROM jsonb_to_recordset($1::jsonb)"
+			   "       AS r(id bigint, steps bigint, completed bigint, failed bigint, retried bigint, step text)"
 			   " WHERE w.id = r.id AND w.status <> 'stopped'",
 			   1, params);
 		free(text);

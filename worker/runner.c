@@ -1,15 +1,16 @@
 /*
  * runner.c - claim, execute, commit.
  *
- * Steps are claimed in batches (one round trip), executed one by one, and
- * their outcomes committed together in one transaction, so the cost of a
- * commit is shared by the batch. A step whose executor talks to the outside
- * world is committed on its own right after it ran, which keeps the window
- * in which a crash could repeat an external send as short as it can be.
+ * A round is one call of wf_worker_round(): it records the outcomes of the
+ * previous batch and claims the next one, in one transaction, so a batch
+ * costs one round trip and one commit. Steps are executed one by one in
+ * between. A step whose executor talks to the outside world is committed
+ * on its own right after it ran (wf_step_finish), which keeps the window in
+ * which a crash could repeat an external send as short as it can be.
  *
- * Every outcome goes through wf_step_finish(), which checks the claim: a
- * step rescued from this worker (after a lost connection, say) is not ours
- * any more, and its outcome is dropped without writing anything.
+ * Every outcome is checked against the step's claim: a step rescued from
+ * this worker (after a lost connection, say) is not ours any more, and its
+ * outcome is dropped without writing anything.
  */
 #include "runner.h"
 
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "defcache.h"
 #include "definition.h"
 #include "executor.h"
 #include "json.h"
@@ -27,13 +29,15 @@
 #include "log.h"
 #include "wftime.h"
 
-#define DEF_CACHE_MAX 256
+/* A claimed step; strings point into the claim's PGresult. */
+typedef struct step step_t;
 
+/* The batch in hand: claimed, executed, its outcomes not committed yet. */
 typedef struct {
-	int64_t workflow_id;
-	int version;
-	def_t *def; /* NULL: this version could not be loaded or is invalid */
-} cached_def_t;
+	PGresult *res;		/* the claim; step_t strings point into it */
+	step_t *steps;
+	int n;
+} batch_t;
 
 struct runner {
 	const wf_config_t *cfg;
@@ -42,12 +46,11 @@ struct runner {
 	slot_shared_t *slot;
 	const struct services *services;
 	unsigned int seed;
-	cached_def_t cache[DEF_CACHE_MAX];
-	int ncache;
+	defcache_t *defs;
+	batch_t pending;
 };
 
-/* A claimed step; strings point into the claim's PGresult. */
-typedef struct {
+struct step {
 	const char *step_id;
 	const char *claims;
 	const char *execution_id;
@@ -63,14 +66,15 @@ typedef struct {
 	const executor_t *exec;
 	const def_node_t *node;
 	const char *verb;	/* the wf_step_finish outcome */
+	bool committed;		/* recorded already (external steps are, at once) */
 	exec_outcome_t out;
-} step_t;
+};
 
 const db_statement_t runner_statements[] = {
-	{ "runner_claim",
+	{ "runner_round",
 	  "SELECT step_id, claims, execution_id, node_id, kind, attempt, workflow_id,"
 	  "       workflow_version, status, context, trigger_table, trigger_id"
-	  "  FROM wf_claim_steps($1::bigint, $2::int, $3::int)" },
+	  "  FROM wf_worker_round($1::bigint, $2::int, $3::int, $4::jsonb)" },
 	{ "runner_trigger_context", "SELECT wf_trigger_context($1, $2::bigint)" },
 	{ "runner_finish",
 	  "SELECT wf_step_finish($1::bigint, $2::int, $3, $4, to_timestamp($5::float8), $6::jsonb,"
@@ -78,8 +82,6 @@ const db_statement_t runner_statements[] = {
 	{ "runner_next_due",
 	  "SELECT extract(epoch FROM min(run_at)) FROM wf_steps"
 	  " WHERE status = 'ready' AND run_at < 'infinity'" },
-	{ "runner_definition",
-	  "SELECT definition FROM workflow_versions WHERE workflow_id = $1::bigint AND version = $2::int" },
 	{ "runner_requeue_own", "SELECT wf_worker_requeue_own($1::bigint)" },
 };
 const int runner_statements_count = sizeof(runner_statements) / sizeof(runner_statements[0]);
@@ -97,57 +99,26 @@ runner_t *runner_new(const wf_config_t *cfg, db_t *db, int64_t worker_id, slot_s
 	r->slot = slot;
 	r->services = services;
 	r->seed = (unsigned int)getpid() ^ (unsigned int)wftime_monotonic_ms();
+	r->defs = defcache_new(db);
 	return r;
+}
+
+static void batch_clear(batch_t *b)
+{
+	for (int i = 0; i < b->n; i++)
+		exec_outcome_clear(&b->steps[i].out);
+	free(b->steps);
+	PQclear(b->res);
+	memset(b, 0, sizeof(*b));
 }
 
 void runner_free(runner_t *r)
 {
 	if (r == NULL)
 		return;
-	for (int i = 0; i < r->ncache; i++)
-		def_free(r->cache[i].def);
+	batch_clear(&r->pending);
+	defcache_free(r->defs);
 	free(r);
-}
-
-/* The definition a step runs under, from the cache or the database. */
-static const def_t *definition(runner_t *r, int64_t workflow_id, int version, char *err,
-			       size_t errlen)
-{
-	char id_text[24], version_text[16];
-	const char *params[2] = { id_text, version_text };
-	def_problems_t problems = { 0 };
-	cJSON *json;
-	def_t *def = NULL;
-	PGresult *res;
-
-	for (int i = 0; i < r->ncache; i++)
-		if (r->cache[i].workflow_id == workflow_id && r->cache[i].version == version)
-			return r->cache[i].def ? r->cache[i].def
-					       : (snprintf(err, errlen, "definition is invalid"), NULL);
-	snprintf(id_text, sizeof(id_text), "%" PRId64, workflow_id);
-	snprintf(version_text, sizeof(version_text), "%d", version);
-	res = db_run(r->db, "runner_definition", 2, params);
-	if (!db_ok(res) || PQntuples(res) != 1) {
-		snprintf(err, errlen, "version %d of workflow %" PRId64 " is not in workflow_versions",
-			 version, workflow_id);
-		PQclear(res);
-		return NULL;
-	}
-	json = cJSON_Parse(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (def_parse(json, NULL, &def, &problems) < 0)
-		snprintf(err, errlen, "definition is invalid: %s",
-			 problems.count ? problems.items[0].message : "not JSON");
-	cJSON_Delete(json);
-	def_problems_free(&problems);
-	/* Versions never change, so a full cache can simply start over. */
-	if (r->ncache == DEF_CACHE_MAX) {
-		for (int i = 0; i < r->ncache; i++)
-			def_free(r->cache[i].def);
-		r->ncache = 0;
-	}
-	r->cache[r->ncache++] = (cached_def_t){ workflow_id, version, def };
-	return def;
 }
 
 /* The trigger row's context as it is now; NULL when the row is gone. Caller frees. */
@@ -238,7 +209,9 @@ static void choose_verb(runner_t *r, step_t *s, const def_node_t *node, double n
 		s->verb = "wait";
 		return;
 	case EXEC_ERROR:
-		if (!s->out.permanent && node && s->attempt < node->retry.max_attempts) {
+		if (s->out.deferred) {
+			s->verb = "defer";
+		} else if (!s->out.permanent && node && s->attempt < node->retry.max_attempts) {
 			s->verb = "retry";
 			s->out.run_at = now + backoff_seconds(r, &node->retry, s->attempt);
 		} else {
@@ -257,7 +230,8 @@ static void choose_verb(runner_t *r, step_t *s, const def_node_t *node, double n
 static void log_step(const step_t *s, double started_ms)
 {
 	char attempt[16], duration[32];
-	log_level_t level = s->out.status == EXEC_ERROR ? LOG_WARN : LOG_DEBUG;
+	/* A step deferred by a rate limit did not fail: it waits for a token. */
+	log_level_t level = s->out.status == EXEC_ERROR && !s->out.deferred ? LOG_WARN : LOG_DEBUG;
 	log_field_t fields[] = {
 		{ "outcome", s->verb ? s->verb : "", false },
 		{ "attempt", attempt, true },
@@ -299,7 +273,7 @@ static void execute_step(runner_t *r, step_t *s)
 	slot_set_step(r->slot, label);
 	log_context_execution(s->execution_id, s->node_id);
 	ctx.now = wftime_now();
-	def = definition(r, s->workflow_id, s->version, err, sizeof(err));
+	def = defcache_get(r->defs, s->workflow_id, s->version, err, sizeof(err));
 	if (def == NULL) {
 		exec_fail(&s->out, true, "%s", err);
 	} else if ((node = def_node(def, s->node_id)) == NULL) {
@@ -363,7 +337,7 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 	params[3] = verb_override ? NULL : s->out.next_node;
 	params[4] = s->out.run_at > 0 ? run_at : NULL;
 	params[5] = verb_override ? NULL : result;
-	params[6] = error ? error : (s->out.error[0] ? s->out.error : NULL);
+	params[6] = error ? error : (s->out.error[0] && !s->out.deferred ? s->out.error : NULL);
 	params[7] = verb_override ? NULL : logs;
 	params[8] = verb_override ? NULL : delay;
 	params[9] = verb_override ? NULL : child;
@@ -386,34 +360,87 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 	return rc;
 }
 
-/* Commits steps[0..n) in one transaction; on a statement error, one by one. */
-static int commit_steps(runner_t *r, step_t *steps, int n)
+/* Counts what the steps came to, for /metrics (the parent reports it). */
+static void count_outcomes(runner_t *r, const step_t *steps, int n)
 {
-	bool batch = n > 1;
-	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		const char *v = steps[i].verb;
 
-	if (batch && db_begin(r->db) < 0)
-		return -1;
-	for (int i = 0; i < n && rc == 0; i++)
-		rc = finish_step(r, &steps[i], NULL, NULL);
-	if (batch && rc == 0 && db_commit(r->db) < 0)
-		rc = db_connected(r->db) ? 1 : -1;
+		if (strcmp(v, "fail") == 0)
+			atomic_fetch_add(&r->slot->steps_failed, 1);
+		else if (strcmp(v, "retry") == 0)
+			atomic_fetch_add(&r->slot->steps_retried, 1);
+		else if (strcmp(v, "next") == 0 || strcmp(v, "delay") == 0 || strcmp(v, "wait") == 0)
+			atomic_fetch_add(&r->slot->steps_completed, 1);
+	}
+}
+
+/* An outcome as wf_worker_round takes it (see sql/004_executions.sql). */
+static cJSON *outcome_json(const step_t *s)
+{
+	cJSON *o = json_object();
+	const exec_outcome_t *out = &s->out;
+
+	json_add_string(o, "step", s->step_id);
+	json_add_string(o, "claims", s->claims);
+	json_add_string(o, "outcome", s->verb);
+	if (out->next_node)
+		json_add_string(o, "next", out->next_node);
+	if (out->run_at > 0)
+		json_add_number(o, "run_at", out->run_at);
+	if (out->result)
+		json_add(o, "result", cJSON_Duplicate(out->result, 1));
+	if (out->error[0] && !out->deferred)
+		json_add_string(o, "error", out->error);
+	if (out->logs)
+		json_add(o, "logs", cJSON_Duplicate(out->logs, 1));
+	if (out->delay)
+		json_add(o, "delay", cJSON_Duplicate(out->delay, 1));
+	if (out->child)
+		json_add(o, "child", cJSON_Duplicate(out->child, 1));
+	return o;
+}
+
+/* The uncommitted outcomes of the batch in hand, or NULL when there are none. Caller frees. */
+static char *pending_json(runner_t *r)
+{
+	cJSON *list = cJSON_CreateArray();
+	char *text = NULL;
+
+	for (int i = 0; i < r->pending.n; i++)
+		if (!r->pending.steps[i].committed)
+			cJSON_AddItemToArray(list, outcome_json(&r->pending.steps[i]));
+	if (cJSON_GetArraySize(list) > 0)
+		text = json_print(list);
+	cJSON_Delete(list);
+	return text;
+}
+
+/*
+ * Records one step's outcome in its own transaction; an outcome the
+ * database refuses fails the step instead. 0, or -1 when the connection is gone.
+ */
+static int commit_step(runner_t *r, step_t *s)
+{
+	int rc = finish_step(r, s, NULL, NULL);
+
+	if (rc > 0)
+		rc = finish_step(r, s, "fail", "internal error: the step's outcome could not be recorded");
 	if (rc < 0)
 		return -1;
-	if (rc == 0)
-		return 0;
-	if (batch)
-		db_rollback(r->db);
-	/* Something in the batch was refused: find it by committing one at a time. */
-	for (int i = 0; i < n; i++) {
-		int one = batch ? finish_step(r, &steps[i], NULL, NULL) : 1;
+	s->committed = true;
+	return 0;
+}
 
-		if (one < 0)
+/*
+ * The round failed on a statement (not the connection): record the batch's
+ * outcomes one by one, so one bad outcome fails only its own step.
+ */
+static int commit_one_by_one(runner_t *r)
+{
+	for (int i = 0; i < r->pending.n; i++)
+		if (!r->pending.steps[i].committed && commit_step(r, &r->pending.steps[i]) < 0)
 			return -1;
-		if (one > 0 && finish_step(r, &steps[i], "fail",
-					   "internal error: the step's outcome could not be recorded") < 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -422,36 +449,9 @@ static bool is_external(runner_t *r, const step_t *s)
 	return s->exec && s->exec->external && s->node && s->exec->external(s->node->json, r->cfg);
 }
 
-int runner_round(runner_t *r, int *claimed)
+static void parse_claim(PGresult *res, step_t *steps)
 {
-	char worker[24], batch[16], lease[16];
-	const char *params[3] = { worker, batch, lease };
-	step_t *steps = NULL;
-	PGresult *res;
-	int n, start = 0, rc = 0;
-
-	*claimed = 0;
-	snprintf(worker, sizeof(worker), "%" PRId64, r->worker_id);
-	snprintf(batch, sizeof(batch), "%d", r->cfg->worker_batch);
-	snprintf(lease, sizeof(lease), "%d", r->cfg->step_lease_s);
-	res = db_run(r->db, "runner_claim", 3, params);
-	if (!db_ok(res)) {
-		char msg[256];
-
-		log_warn("could not claim steps: %s", db_error_message(res, msg, sizeof(msg)));
-		PQclear(res);
-		return -1;
-	}
-	n = PQntuples(res);
-	*claimed = n;
-	if (n == 0) {
-		PQclear(res);
-		return 0;
-	}
-	steps = calloc((size_t)n, sizeof(*steps));
-	if (steps == NULL)
-		abort();
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < PQntuples(res); i++) {
 		step_t *s = &steps[i];
 
 		s->step_id = PQgetvalue(res, i, 0);
@@ -467,22 +467,97 @@ int runner_round(runner_t *r, int *claimed)
 		s->trigger_table = PQgetisnull(res, i, 10) ? NULL : PQgetvalue(res, i, 10);
 		s->trigger_id = PQgetisnull(res, i, 11) ? NULL : PQgetvalue(res, i, 11);
 	}
-	for (int i = 0; i < n && rc == 0; i++) {
+}
+
+/* One round trip: commit the batch in hand, claim up to limit more. NULL when it failed. */
+static PGresult *round_trip(runner_t *r, int limit)
+{
+	char worker[24], batch[16], lease[16];
+	char *done = pending_json(r);
+	const char *params[4] = { worker, batch, lease, done };
+	PGresult *res;
+
+	snprintf(worker, sizeof(worker), "%" PRId64, r->worker_id);
+	snprintf(batch, sizeof(batch), "%d", limit);
+	snprintf(lease, sizeof(lease), "%d", r->cfg->step_lease_s);
+	res = db_run(r->db, "runner_round", 4, params);
+	free(done);
+	if (db_ok(res))
+		return res;
+	{
+		char msg[256];
+
+		log_warn("round failed: %s", db_error_message(res, msg, sizeof(msg)));
+	}
+	PQclear(res);
+	return NULL;
+}
+
+/* The batch in hand is recorded: count it and let it go. */
+static void pending_done(runner_t *r)
+{
+	count_outcomes(r, r->pending.steps, r->pending.n);
+	batch_clear(&r->pending);
+}
+
+int runner_round(runner_t *r, int *claimed)
+{
+	PGresult *res = round_trip(r, r->cfg->worker_batch);
+	step_t *steps;
+	int n;
+
+	*claimed = 0;
+	if (res == NULL) {
+		if (!db_connected(r->db)) {
+			/* Whether the batch committed is unknown; its claims are given up on reconnecting. */
+			batch_clear(&r->pending);
+			return -1;
+		}
+		if (commit_one_by_one(r) < 0) {
+			batch_clear(&r->pending);
+			return -1;
+		}
+		pending_done(r);
+		return 0;
+	}
+	pending_done(r);
+	n = PQntuples(res);
+	*claimed = n;
+	if (n == 0) {
+		PQclear(res);
+		return 0;
+	}
+	steps = calloc((size_t)n, sizeof(*steps));
+	if (steps == NULL)
+		abort();
+	parse_claim(res, steps);
+	r->pending = (batch_t){ res, steps, n };
+	for (int i = 0; i < n; i++) {
 		slot_beat(r->slot);
 		execute_step(r, &steps[i]);
-		if (i == n - 1 || is_external(r, &steps[i])) {
-			rc = commit_steps(r, &steps[start], i + 1 - start);
-			start = i + 1;
-		}
+		if (is_external(r, &steps[i]) && commit_step(r, &steps[i]) < 0)
+			return -1;
 	}
-	for (int i = 0; i < n; i++)
-		exec_outcome_clear(&steps[i].out);
 	atomic_fetch_add(&r->slot->steps_done, (uint64_t)n);
 	slot_set_step(r->slot, NULL);
 	slot_beat(r->slot);
-	free(steps);
+	return 0;
+}
+
+int runner_flush(runner_t *r)
+{
+	PGresult *res;
+
+	if (r->pending.n == 0)
+		return 0;
+	res = round_trip(r, 0);
+	if (res == NULL && (!db_connected(r->db) || commit_one_by_one(r) < 0)) {
+		batch_clear(&r->pending);
+		return -1;
+	}
 	PQclear(res);
-	return rc;
+	pending_done(r);
+	return 0;
 }
 
 double runner_next_due(runner_t *r)

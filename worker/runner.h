@@ -26,11 +26,16 @@ extern const db_statement_t runner_statements[];
 extern const int runner_statements_count;
 
 /*
- * One round: claims up to WORKER_BATCH due steps, runs and commits them.
- * *claimed gets the number claimed. Returns 0, or -1 when the database
- * failed (the caller reconnects; claimed steps go back to the queue).
+ * One round: records the outcomes of the previous round's steps and claims
+ * up to WORKER_BATCH due steps (one round trip), then runs them; their
+ * outcomes are recorded by the next round (or runner_flush). *claimed gets
+ * the number claimed. Returns 0, or -1 when the database failed (the caller
+ * reconnects; claimed steps go back to the queue).
  */
 int runner_round(runner_t *r, int *claimed);
+
+/* Records the outcomes still in hand, claiming nothing (before the child exits). */
+int runner_flush(runner_t *r);
 
 /*
  * Epoch seconds of the earliest ready step (possibly in the past), 0 when

@@ -17,7 +17,10 @@
 
 typedef struct {
 	_Atomic int64_t worker_id;	/* wf_workers.id; 0 until registered */
-	_Atomic uint64_t steps_done;
+	_Atomic uint64_t steps_done;		/* claimed */
+	_Atomic uint64_t steps_completed;
+	_Atomic uint64_t steps_failed;
+	_Atomic uint64_t steps_retried;
 	_Atomic int64_t beat_ms;	/* monotonic ms of the child's last sign of life */
 	_Atomic uint32_t step_seq;	/* seqlock over current_step: odd while writing */
 	char current_step[SLOT_STEP_MAX];	/* "execution/node", "" when idle */

@@ -15,22 +15,21 @@
 
 #include "daemons.h"
 #include "fixtures.h"
+#include "httpc.h"
 #include "proc.h"
 #include "runner.h"
 #include "testdb.h"
 
 typedef struct {
-	int port;
-	char path[128];
-	char reply[512];
-	int status;
+	char url[160];
+	httpc_reply_t reply;
 } call_t;
 
 static void *call_thread(void *arg)
 {
 	call_t *c = arg;
 
-	c->status = daemon_api(c->port, "POST", c->path, "test-req-slow", NULL, c->reply, sizeof(c->reply));
+	httpc_call("POST", c->url, NULL, 0, NULL, &c->reply);
 	return NULL;
 }
 
@@ -52,25 +51,26 @@ START_TEST(sigterm_answers_the_request_in_flight_then_exits_0)
 	testdb_t *t = testdb_new("graceful");
 	const char *env[] = { "PORT=0", "LOG_FORMAT=json", NULL };
 	db_t *observer = db_new(&t->cfg, "wf-test observer");
-	char log[128], id[64];
+	char log[128], id[64], live[128];
 	const char *params[1] = { id };
 	call_t call = { 0 };
 	pthread_t thread;
 	double deadline;
+	httpc_reply_t r;
 	pid_t coord;
-	int status;
+	int status, port;
 
 	fixture_workflow(t, "test-graceful", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
 	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-graceful", NULL));
 	daemon_log_path(log, sizeof(log), "graceful");
 	coord = proc_start("WF_COORDINATOR", NULL, env, log);
-	call.port = daemon_api_port(log, 20000);
+	port = daemon_api_port(log, 20000);
 	ck_assert_int_eq(db_connect(observer), 0);
 
 	/* Hold the execution's row: the pause request will wait for it. */
 	testdb_exec(t, "BEGIN");
 	PQclear(testdb_query(t, "SELECT 1 FROM workflow_executions WHERE id = $1::uuid FOR UPDATE", 1, params));
-	snprintf(call.path, sizeof(call.path), "/workflow/executions/%s/pause", id);
+	snprintf(call.url, sizeof(call.url), "http://127.0.0.1:%d/workflow/executions/%s/pause", port, id);
 	ck_assert_int_eq(pthread_create(&thread, NULL, call_thread, &call), 0);
 	deadline = proc_now_ms() + 10000;
 	while (!coordinator_waits_on_lock(observer)) {
@@ -82,12 +82,16 @@ START_TEST(sigterm_answers_the_request_in_flight_then_exits_0)
 	proc_sleep_ms(500);
 	ck_assert_msg(proc_wait(coord, 0) == -1, "the coordinator exited with a request in flight");
 	/* It no longer takes new connections. */
-	ck_assert_int_eq(daemon_api(call.port, "GET", "/health/live", NULL, NULL, NULL, 0), -1);
+	snprintf(live, sizeof(live), "http://127.0.0.1:%d/health/live", port);
+	ck_assert_int_eq(httpc_call("GET", live, NULL, 0, NULL, &r), -1);
+	httpc_free(&r);
 
 	testdb_exec(t, "COMMIT");
 	pthread_join(thread, NULL);
-	ck_assert_msg(call.status == 200, "the request in flight got %d: %s", call.status, call.reply);
-	ck_assert_ptr_nonnull(strstr(call.reply, "paused"));
+	ck_assert_msg(call.reply.status == 200, "the request in flight got %ld: %s", call.reply.status,
+		      call.reply.body);
+	ck_assert_ptr_nonnull(strstr(call.reply.body, "paused"));
+	httpc_free(&call.reply);
 	status = proc_wait(coord, 10000);
 	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "coordinator did not exit 0 (status %d)", status);

@@ -20,6 +20,7 @@
 
 #include "daemons.h"
 #include "fixtures.h"
+#include "httpc.h"
 #include "log.h"
 #include "peers.h"
 #include "proc.h"
@@ -48,6 +49,25 @@ static void stop(pid_t pid)
 	status = proc_wait(pid, 30000);
 	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "process %d did not exit 0 on SIGTERM (status %d)", (int)pid, status);
+}
+
+/* One API call; request_id (may be NULL) goes as X-Request-Id. Returns the status. */
+static long api(int port, const char *method, const char *path, const char *request_id,
+		const char *body, char *out, size_t outlen)
+{
+	char url[256], header[128];
+	const char *headers[] = { header, NULL };
+	httpc_reply_t r;
+	long status;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+	snprintf(header, sizeof(header), "X-Request-Id: %s", request_id ? request_id : "");
+	httpc_call(method, url, body, body ? strlen(body) : 0, request_id ? headers : NULL, &r);
+	if (out)
+		snprintf(out, outlen, "%s", r.body);
+	status = r.status;
+	httpc_free(&r);
+	return status;
 }
 
 /* The fields every line has, whoever wrote it. */
@@ -97,7 +117,7 @@ START_TEST(every_line_is_json_with_its_fields)
 	/* Two executions through the API, one from psql; one bad request. */
 	snprintf(body, sizeof(body), "{\"workflow\":\"test-logs-ok\",\"context\":{\"user\":"
 				     "{\"email\":\"test-logs@example.com\",\"name\":\"Ada\"}}}");
-	ck_assert_int_eq(daemon_api(port, "POST", "/workflow/execute", "test-req-execute", body, reply,
+	ck_assert_int_eq(api(port, "POST", "/workflow/execute", "test-req-execute", body, reply,
 				    sizeof(reply)), 201);
 	requests++;
 	{
@@ -107,21 +127,21 @@ START_TEST(every_line_is_json_with_its_fields)
 		snprintf(ok_id, sizeof(ok_id), "%s", str(r, "execution_id"));
 		cJSON_Delete(r);
 	}
-	ck_assert_int_eq(daemon_api(port, "POST", "/workflow/execute", NULL,
+	ck_assert_int_eq(api(port, "POST", "/workflow/execute", NULL,
 				    "{\"workflow\":\"test-logs-hook\"}", NULL, 0), 201);
 	requests++;
 	fixture_execution(t, "test-logs-ok", "{\"user\":{\"email\":\"test-logs-2@example.com\",\"name\":\"Bo\"}}");
-	ck_assert_int_eq(daemon_api(port, "POST", "/workflow/execute", NULL, "{\"workflow\":", NULL, 0), 400);
+	ck_assert_int_eq(api(port, "POST", "/workflow/execute", NULL, "{\"workflow\":", NULL, 0), 400);
 	requests++;
 
 	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions"
 					      " WHERE status IN ('completed', 'failed')", 3, 20000), 3);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'failed'",
 				     0, NULL), 1);
-	ck_assert_int_eq(daemon_api(port, "GET", "/health", "test-req-health", NULL, NULL, 0), 200);
+	ck_assert_int_eq(api(port, "GET", "/health", "test-req-health", NULL, NULL, 0), 200);
 	requests++;
 	snprintf(path, sizeof(path), "/workflow/executions/%s", ok_id);
-	ck_assert_int_eq(daemon_api(port, "GET", path, "test-req-detail", NULL, NULL, 0), 200);
+	ck_assert_int_eq(api(port, "GET", path, "test-req-detail", NULL, NULL, 0), 200);
 	requests++;
 	stop(pool);
 	stop(coord);

@@ -1,10 +1,9 @@
 /*
- * daemons.c - log files and API calls of the daemons under test.
+ * daemons.c - log files of the daemons under test.
  */
 #include "daemons.h"
 
 #include <check.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,61 +92,4 @@ int daemon_api_port(const char *path, int timeout_ms)
 		ck_assert_msg(proc_now_ms() < deadline, "the coordinator logged no API port in %s", path);
 		proc_sleep_ms(20);
 	}
-}
-
-typedef struct {
-	char *out;
-	size_t len, cap;
-} sink_t;
-
-static size_t sink_cb(char *data, size_t size, size_t n, void *arg)
-{
-	sink_t *s = arg;
-	size_t bytes = size * n;
-
-	if (s->out != NULL && s->len + 1 < s->cap) {
-		size_t take = bytes < s->cap - 1 - s->len ? bytes : s->cap - 1 - s->len;
-
-		memcpy(s->out + s->len, data, take);
-		s->len += take;
-		s->out[s->len] = '\0';
-	}
-	return bytes;
-}
-
-int daemon_api(int port, const char *method, const char *path, const char *request_id,
-	       const char *body, char *out, size_t outlen)
-{
-	CURL *curl = curl_easy_init();
-	struct curl_slist *headers = NULL;
-	sink_t sink = { out, 0, outlen };
-	char url[512], id_header[160];
-	long status = -1;
-
-	ck_assert_ptr_nonnull(curl);
-	if (out && outlen)
-		out[0] = '\0';
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
-	if (request_id) {
-		snprintf(id_header, sizeof(id_header), "X-Request-Id: %s", request_id);
-		headers = curl_slist_append(headers, id_header);
-	}
-	if (body) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	} else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, ""); /* Content-Length: 0 */
-	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink_cb);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (curl_easy_perform(curl) == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
-	return (int)status;
 }

@@ -1,6 +1,6 @@
 /*
- * daemons.h - talking to the real daemons a process test started: their
- * JSON log files, and the coordinator's HTTP API (over libcurl).
+ * daemons.h - the log files of the real daemons a process test started,
+ * and the API port a coordinator started with PORT=0 got (httpc.h calls it).
  */
 #ifndef WF_DAEMONS_H
 #define WF_DAEMONS_H
@@ -24,14 +24,5 @@ cJSON *daemon_log_lines(const char *path);
  * Fails the test when the line does not come.
  */
 int daemon_api_port(const char *path, int timeout_ms);
-
-/*
- * One HTTP request to the coordinator on 127.0.0.1:port. request_id (may be
- * NULL) is sent as X-Request-Id; body (may be NULL) as JSON. The response
- * body goes to out (NUL-terminated, cut at outlen; out may be NULL).
- * Returns the HTTP status, or -1 when no response came.
- */
-int daemon_api(int port, const char *method, const char *path, const char *request_id,
-	       const char *body, char *out, size_t outlen);
 
 #endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# bench/pgbench_limit.sh [SECONDS] [CLIENTS]
+#
+# The machine's limit for a job queue on this PostgreSQL: pgbench running
+# the minimal queue cycle (enqueue 50, claim 50 with SKIP LOCKED, delete
+# them), each part its own transaction, with CLIENTS clients for SECONDS.
+# Every throughput figure of the engine is also given as a ratio to this.
+set -euo pipefail
+seconds=${1:-10}
+clients=${2:-2}
+. "$(dirname "$0")/lib.sh"
+bench_build
+bench_cluster
+BENCH_DB=wfbench_pgbench
+dropdb --if-exists "$BENCH_DB" 2>/dev/null
+createdb "$BENCH_DB"
+bench_sql -c "CREATE TABLE jobs (id bigserial PRIMARY KEY, payload text NOT NULL, claimed boolean NOT NULL DEFAULT false)"
+script=$(mktemp)
+cat >"$script" <<'SQL'
+INSERT INTO jobs (payload) SELECT 'job' FROM generate_series(1, 50);
+WITH c AS (SELECT id FROM jobs WHERE NOT claimed ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
+UPDATE jobs j SET claimed = true FROM c WHERE j.id = c.id;
+DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE claimed ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED);
+SQL
+tps=$(/usr/lib/postgresql/15/bin/pgbench -n -c "$clients" -j "$clients" -T "$seconds" -f "$script" "$BENCH_DB" 2>/dev/null |
+	sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+rm -f "$script"
+python3 - "$seconds" "$clients" "$tps" <<'PY'
+import json, sys
+seconds, clients, tps = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+print(json.dumps({"bench": "pgbench_limit", "seconds": seconds, "clients": clients,
+                  "cycles_per_s": round(tps, 1), "jobs_per_s": round(tps * 50, 1)}))
+PY

@@ -1,0 +1,145 @@
+/*
+ * api_test.c - endpoints that make test data, always with the "test-"
+ * prefix so that `wf-coordinator clear-test-data` (or DELETE
+ * /workflow/test/data) removes exactly them:
+ *   POST   /workflow/test/subscription   {"subscription_type"?, "name"?, "email"?}
+ *   POST   /workflow/test/newsletter     {"name"?, "email"?}
+ *   POST   /workflow/test/execute        {"workflow", "context"?}
+ *   DELETE /workflow/test/data
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_triggers.h"
+#include "json.h"
+
+/* The address to use: the caller's (which must carry the prefix) or a fresh one. */
+static bool test_email(http_request_t *req, const cJSON *body, char *out, size_t size)
+{
+	const char *email = json_string(body, "email");
+	static unsigned long counter;
+
+	if (email) {
+		if (strncmp(email, "test-", 5) != 0) {
+			http_respond_error(req, 400, "test data uses addresses that start with \"test-\"");
+			return false;
+		}
+		snprintf(out, size, "%s", email);
+		return true;
+	}
+	/* The request id is unique enough; the counter separates two in one request. */
+	snprintf(out, size, "test-%s-%lu@example.com", http_request_id(req), ++counter);
+	return true;
+}
+
+typedef struct {
+	char email[256];
+} test_person_t;
+
+static void subscription_work(api_call_t *call, db_t *db, api_reply_t *reply)
+{
+	test_person_t *p = call->arg;
+	const char *type = json_string(call->body, "subscription_type");
+
+	api_create_subscription(db, reply, NULL, p->email, json_string(call->body, "name"), type ? type : "united");
+	free(p);
+}
+
+static void newsletter_work(api_call_t *call, db_t *db, api_reply_t *reply)
+{
+	test_person_t *p = call->arg;
+
+	api_create_newsletter(db, reply, NULL, p->email, json_string(call->body, "name"));
+	free(p);
+}
+
+static void make_person(http_request_t *req, void *data, api_work_fn work)
+{
+	cJSON *body = http_request_json(req);
+	test_person_t *p = calloc(1, sizeof(*p));
+	char user_id[24];
+	bool has_user;
+
+	if (body == NULL || p == NULL || !test_email(req, body, p->email, sizeof(p->email))) {
+		cJSON_Delete(body);
+		free(p);
+		return;
+	}
+	/* Checked with the address it will get; user_id is not accepted for test rows. */
+	cJSON_DeleteItemFromObjectCaseSensitive(body, "user_id");
+	cJSON_DeleteItemFromObjectCaseSensitive(body, "email");
+	json_add_string(body, "email", p->email);
+	if (!api_check_person(req, body, user_id, sizeof(user_id), &has_user)) {
+		cJSON_Delete(body);
+		free(p);
+		return;
+	}
+	api_run(req, data, work, body, p);
+}
+
+static void subscription(http_request_t *req, void *data)
+{
+	make_person(req, data, subscription_work);
+}
+
+static void newsletter(http_request_t *req, void *data)
+{
+	make_person(req, data, newsletter_work);
+}
+
+static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
+{
+	const cJSON *context = cJSON_GetObjectItemCaseSensitive(call->body, "context");
+	char *context_text = context ? json_print(context) : NULL;
+	char key[64];
+	const char *params[3] = { json_string(call->body, "workflow"), context_text ? context_text : "{}", key };
+
+	snprintf(key, sizeof(key), "test-%s", http_request_id(call->req));
+	api_query_json(reply, db, 201, NULL,
+		       "SELECT jsonb_build_object('execution_id', execution_id, 'status', status,"
+		       "                          'idempotency_key', $3::text)"
+		       " FROM wf_execution_create($1, $2::jsonb, $3)", 3, params);
+	free(context_text);
+}
+
+static void execute(http_request_t *req, void *data)
+{
+	cJSON *body = http_request_json(req);
+	const cJSON *context;
+
+	if (body == NULL)
+		return;
+	context = cJSON_GetObjectItemCaseSensitive(body, "context");
+	if (json_string(body, "workflow") == NULL) {
+		http_respond_error(req, 400, "\"workflow\" (the workflow's name) is required, as a string");
+	} else if (context && !cJSON_IsNull(context) && !cJSON_IsObject(context)) {
+		http_respond_error(req, 400, "\"context\" must be an object");
+	} else {
+		api_run(req, data, execute_work, body, NULL);
+		return;
+	}
+	cJSON_Delete(body);
+}
+
+static void clear_work(api_call_t *call, db_t *db, api_reply_t *reply)
+{
+	api_query_json(reply, db, 200, NULL,
+		       "SELECT jsonb_build_object('removed', coalesce(jsonb_object_agg(what, removed), '{}'),"
+		       "                          'total', coalesce(sum(removed), 0))"
+		       " FROM wf_clear_test_data()", 0, NULL);
+}
+
+static void clear(http_request_t *req, void *data)
+{
+	api_run(req, data, clear_work, NULL, NULL);
+}
+
+const http_route_t api_test_routes[] = {
+	{ "POST", "/workflow/test/subscription", subscription, NULL, 0 },
+	{ "POST", "/workflow/test/newsletter", newsletter, NULL, 0 },
+	{ "POST", "/workflow/test/execute", execute, NULL, 0 },
+	{ "DELETE", "/workflow/test/data", clear, NULL, 0 },
+};
+const size_t api_test_routes_count = sizeof(api_test_routes) / sizeof(api_test_routes[0]);

@@ -1,0 +1,432 @@
+/*
+ * test_api.c - the HTTP API over real HTTP, against a running coordinator
+ * (and a worker pool where executions must move): every endpoint's success
+ * and error paths, hostile bodies that must change nothing, bearer auth,
+ * and 100 concurrent clients mixing reads and writes.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "fixtures.h"
+#include "httpc.h"
+#include "proc.h"
+#include "runner.h"
+#include "testdb.h"
+
+static char base[64];
+
+static httpc_reply_t call(const char *method, const char *path, const char *body)
+{
+	char url[512];
+	httpc_reply_t r;
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	httpc_call(method, url, body, body ? strlen(body) : 0, NULL, &r);
+	return r;
+}
+
+/* Asserts the status and returns the reply for more checks (caller frees). */
+static httpc_reply_t expect(const char *method, const char *path, const char *body, long status)
+{
+	httpc_reply_t r = call(method, path, body);
+
+	ck_assert_msg(r.status == status, "%s %s: %ld, expected %ld: %s", method, path, r.status, status, r.body);
+	return r;
+}
+
+static void expect_error(const char *method, const char *path, const char *body, long status,
+			 const char *fragment)
+{
+	httpc_reply_t r = expect(method, path, body, status);
+	const char *error = cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "error"));
+
+	ck_assert_msg(error != NULL, "%s %s: no JSON error in %s", method, path, r.body);
+	ck_assert_msg(strstr(error, fragment) != NULL, "%s %s: \"%s\" lacks \"%s\"", method, path, error, fragment);
+	httpc_free(&r);
+}
+
+static pid_t start_pool(void)
+{
+	const char *env[] = { "WORKER_PROCESSES=2", "LOG_FORMAT=json", NULL };
+
+	return proc_start("WF_WORKER", NULL, env, "/tmp/wf-test-api.log");
+}
+
+static void stop(pid_t pid)
+{
+	int status;
+
+	proc_signal(pid, SIGTERM);
+	status = proc_wait(pid, 30000);
+	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+}
+
+static const char *id_of(const httpc_reply_t *r, const char *key)
+{
+	static char id[64];
+
+	snprintf(id, sizeof(id), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(r->json, key)));
+	return id;
+}
+
+START_TEST(execute_with_idempotency_then_list_and_detail)
+{
+	testdb_t *t = testdb_new("apiexec");
+	pid_t coord, pool;
+	httpc_reply_t r;
+	char id[64], path[160], cursor[128] = "";
+	int seen = 0;
+
+	fixture_workflow(t, "test-two", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"b\"},\"b\":{\"type\":\"log\",\"message\":\"hi\"}}}");
+	coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	pool = start_pool();
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-two\",\"context\":{\"n\":1},\"idempotency_key\":\"test-key\"}", 201);
+	snprintf(id, sizeof(id), "%s", id_of(&r, "execution_id"));
+	httpc_free(&r);
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-two\",\"idempotency_key\":\"test-key\"}", 200);
+	ck_assert_str_eq(id_of(&r, "execution_id"), id);
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "created")));
+	httpc_free(&r);
+
+	/* The history, step by step, once it has completed. */
+	snprintf(path, sizeof(path), "/workflow/executions/%s", id);
+	for (int i = 0; i < 200; i++) {
+		r = expect("GET", path, NULL, 200);
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "execution"), "status")), "completed") == 0)
+			break;
+		httpc_free(&r);
+		proc_sleep_ms(50);
+	}
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "history")), 6);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "history"), 5), "to")),
+			 "completed");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "step")));
+	httpc_free(&r);
+
+	/* Pages of two, newest first, until the cursor runs out: each execution once. */
+	for (int i = 0; i < 4; i++) {
+		r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-two\",\"start\":false}", 201);
+		httpc_free(&r);
+	}
+	for (int page = 0; page < 10; page++) {
+		const cJSON *next;
+
+		snprintf(path, sizeof(path), "/workflow/executions?limit=2&workflow=test-two%s%s", cursor[0] ? "&cursor=" : "", cursor);
+		r = expect("GET", path, NULL, 200);
+		seen += cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "executions"));
+		next = cJSON_GetObjectItem(r.json, "next_cursor");
+		if (!cJSON_IsString(next)) {
+			httpc_free(&r);
+			break;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", next->valuestring);
+		httpc_free(&r);
+	}
+	ck_assert_int_eq(seen, 5);
+	r = expect("GET", "/workflow/executions?status=idle,paused", NULL, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "executions")), 4);
+	httpc_free(&r);
+	r = expect("GET", "/workflow/executions?since=2999-01-01T00:00:00Z", NULL, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "executions")), 0);
+	httpc_free(&r);
+	expect_error("GET", "/workflow/executions?cursor=garbage", NULL, 400, "cursor");
+	expect_error("GET", "/workflow/executions?limit=0", NULL, 400, "limit");
+	expect_error("GET", "/workflow/executions?since=yesterday", NULL, 400, "ISO-8601");
+	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-nothing\"}", 404, "not found");
+	stop(pool);
+	stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(control_endpoints_follow_the_state_machine)
+{
+	testdb_t *t = testdb_new("apictl");
+	pid_t coord;
+	httpc_reply_t r;
+	char id[64], path[160];
+
+	fixture_workflow(t, "test-one", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"start\":false}", 201);
+	snprintf(id, sizeof(id), "%s", id_of(&r, "execution_id"));
+	httpc_free(&r);
+#define CONTROL(action, status, state)                                                     \
+	do {                                                                               \
+		snprintf(path, sizeof(path), "/workflow/executions/%s/" action, id);        \
+		r = expect("POST", path, NULL, status);                                    \
+		if (state)                                                                 \
+			ck_assert_str_eq(id_of(&r, "status"), (const char *)state);        \
+		httpc_free(&r);                                                            \
+	} while (0)
+	CONTROL("pause", 200, "paused");
+	CONTROL("pause", 409, NULL);
+	CONTROL("resume", 200, "idle");
+	CONTROL("start", 200, "idle");
+	CONTROL("start", 409, NULL);
+	CONTROL("stop", 200, "cancelled");
+	CONTROL("resume", 409, NULL);
+	CONTROL("cancel", 409, NULL);
+#undef CONTROL
+	expect_error("POST", "/workflow/executions/00000000-0000-0000-0000-000000000000/pause", NULL, 404, "not found");
+	expect_error("POST", "/workflow/executions/not-a-uuid/pause", NULL, 404, "not found");
+	expect_error("GET", "/workflow/executions/00000000-0000-0000-0000-000000000000", NULL, 404, "not found");
+	expect_error("DELETE", "/workflow/executions", NULL, 405, "");
+	stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(hostile_bodies_change_nothing_and_the_server_stays_up)
+{
+	testdb_t *t = testdb_new("apihostile");
+	const char *env[] = { "HTTP_MAX_BODY=4096", NULL };
+	pid_t coord;
+	char *deep, *big;
+	const size_t depth = 100000;
+	httpc_reply_t r;
+	char url[128];
+	const char *form[] = { "Content-Type: text/plain", NULL };
+
+	fixture_workflow(t, "test-one", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	coord = httpc_start_coordinator(env, base, sizeof(base));
+	expect_error("POST", "/workflow/execute", "{\"workflow\": \"test-one\", \"context\": {", 400, "invalid JSON at byte");
+	expect_error("POST", "/workflow/execute", "\x01\x02\xff\xfe garbage \x00", 400, "invalid JSON");
+	expect_error("POST", "/workflow/execute", "[1,2,3]", 400, "\"workflow\"");
+	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"context\":[1]}", 400, "\"context\" must be an object");
+	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"idempotency_key\":7}", 400, "idempotency_key");
+	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"start\":\"yes\"}", 400, "\"start\"");
+	deep = malloc(depth * 2 + 1);
+	memset(deep, '[', depth);
+	memset(deep + depth, ']', depth);
+	deep[depth * 2] = '\0';
+	r = call("POST", "/workflow/execute", deep);
+	ck_assert_msg(r.status == 400 || r.status == 413, "100,000-deep nesting: %ld", r.status);
+	httpc_free(&r);
+	big = malloc(8193);
+	memset(big, ' ', 8192);
+	big[0] = '{';
+	big[8191] = '}';
+	big[8192] = '\0';
+	expect_error("POST", "/workflow/execute", big, 413, "");
+	snprintf(url, sizeof(url), "%s/workflow/execute", base);
+	httpc_call("POST", url, "workflow=test-one", 17, form, &r);
+	ck_assert_int_eq(r.status, 415);
+	httpc_free(&r);
+	expect_error("GET", "/workflow/nowhere", NULL, 404, "");
+	/* Nothing was written, and the server still answers. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+	r = expect("GET", "/health/live", NULL, 200);
+	httpc_free(&r);
+	r = expect("GET", "/health/ready", NULL, 200);
+	ck_assert_str_eq(id_of(&r, "migrations"), "current");
+	httpc_free(&r);
+	free(deep);
+	free(big);
+	stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(bearer_token_guards_everything_but_health)
+{
+	testdb_t *t = testdb_new("apiauth");
+	const char *env[] = { "API_TOKEN=test-s3cret", NULL };
+	const char *wrong[] = { "Authorization: Bearer nope", NULL };
+	const char *right[] = { "Authorization: Bearer test-s3cret", NULL };
+	char url[160];
+	httpc_reply_t r;
+	pid_t coord = httpc_start_coordinator(env, base, sizeof(base));
+
+	snprintf(url, sizeof(url), "%s/workflow/executions", base);
+	httpc_call("GET", url, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 401);
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(r.json, "error"));
+	httpc_free(&r);
+	httpc_call("GET", url, NULL, 0, wrong, &r);
+	ck_assert_int_eq(r.status, 401);
+	httpc_free(&r);
+	httpc_call("GET", url, NULL, 0, right, &r);
+	ck_assert_int_eq(r.status, 200);
+	httpc_free(&r);
+	r = expect("GET", "/health", NULL, 200);
+	httpc_free(&r);
+	stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(trigger_and_test_endpoints)
+{
+	testdb_t *t = testdb_new("apitrig");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	httpc_reply_t r;
+	char path[160], newsletter[32];
+
+	r = expect("POST", "/workflow/test/subscription", "{\"subscription_type\":\"united\",\"name\":\"Una\"}", 201);
+	ck_assert_msg(strncmp(id_of(&r, "email"), "test-", 5) == 0, "test rows carry the prefix");
+	httpc_free(&r);
+	expect_error("POST", "/workflow/test/subscription", "{\"email\":\"real@example.com\"}", 400, "test-");
+	expect_error("POST", "/workflow/triggers/subscriptions", "{\"email\":\"test-x@example.com\",\"subscription_type\":\"nope\"}",
+		     422, "unknown subscription type");
+	expect_error("POST", "/workflow/triggers/subscriptions", "{\"email\":\"not an address\",\"subscription_type\":\"united\"}",
+		     400, "email");
+	expect_error("POST", "/workflow/triggers/subscriptions", "{\"user_id\":999999,\"subscription_type\":\"united\"}",
+		     422, "does not exist");
+	r = expect("POST", "/workflow/triggers/subscriptions", "{\"email\":\"test-pod@example.com\",\"subscription_type\":\"podcast\"}", 201);
+	httpc_free(&r);
+	/* The coordinator routes both rows (NOTIFY): united and podcast welcomes. */
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions", 2, 10000), 2);
+	r = expect("GET", "/workflow/triggers/subscriptions?limit=10", NULL, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "subscriptions")), 2);
+	httpc_free(&r);
+	r = expect("GET", "/workflow/triggers/subscription-types", NULL, 200);
+	ck_assert_int_ge(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "subscription_types")), 5);
+	httpc_free(&r);
+
+	r = expect("POST", "/workflow/test/newsletter", "{\"name\":\"Reader\"}", 201);
+	snprintf(newsletter, sizeof(newsletter), "%d", (int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "newsletter_id")));
+	httpc_free(&r);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE workflow_name = 'newsletter_welcome'", 1, 10000), 1);
+	snprintf(path, sizeof(path), "/workflow/triggers/newsletters/%s/unsubscribe", newsletter);
+	r = expect("POST", path, NULL, 200);
+	httpc_free(&r);
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_executions WHERE workflow_name = 'newsletter_welcome'", 0, NULL),
+			 "cancelled");
+	expect_error("POST", "/workflow/triggers/newsletters/999999/unsubscribe", NULL, 404, "not found");
+	/* The link in an email cancels the execution it came from. */
+	snprintf(path, sizeof(path), "/workflow/triggers/unsubscribe?execution=%s",
+		 testdb_text(t, "SELECT id FROM workflow_executions WHERE workflow_name = 'podcast_welcome'", 0, NULL));
+	r = expect("GET", path, NULL, 200);
+	httpc_free(&r);
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_executions WHERE workflow_name = 'podcast_welcome'", 0, NULL),
+			 "cancelled");
+	expect_error("GET", "/workflow/triggers/unsubscribe?execution=00000000-0000-0000-0000-000000000000", NULL, 404, "unknown");
+
+	r = expect("POST", "/workflow/test/execute", "{\"workflow\":\"generic_welcome\",\"context\":{}}", 201);
+	ck_assert_msg(strncmp(id_of(&r, "idempotency_key"), "test-", 5) == 0, "test executions carry the prefix");
+	httpc_free(&r);
+	r = expect("DELETE", "/workflow/test/data", NULL, 200);
+	ck_assert_int_ge((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "total")), 6);
+	httpc_free(&r);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_users", 0, NULL), 0);
+	stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(operations_endpoints_and_metrics)
+{
+	testdb_t *t = testdb_new("apiops");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	httpc_reply_t r;
+	char path[160];
+
+	testdb_exec(t, "INSERT INTO dummy_users (email) VALUES ('test-o@example.com')");
+	testdb_exec(t, "INSERT INTO dummy_subscriptions (user_id, subscription_type_id) SELECT u.id, t.id"
+		       " FROM dummy_users u, dummy_subscription_types t WHERE t.name = 'basic'");
+	r = expect("POST", "/workflow/process/batch", NULL, 200);
+	httpc_free(&r);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions", 1, 10000), 1);
+	r = expect("POST", "/workflow/process/delayed", NULL, 200);
+	ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "due_steps")), 1);
+	httpc_free(&r);
+	r = expect("POST", "/workflow/recovery/recover", NULL, 200);
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(r.json, "statistics"));
+	httpc_free(&r);
+	r = expect("GET", "/workflow/recovery/statistics", NULL, 200);
+	ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "executions_by_status"), "idle")), 1);
+	httpc_free(&r);
+	testdb_exec(t, "INSERT INTO email_logs (recipient, template, status) VALUES ('test-o@example.com', 'generic_welcome', 'sent')");
+	r = expect("GET", "/workflow/emails/statistics", NULL, 200);
+	ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "total")), 1);
+	httpc_free(&r);
+	snprintf(path, sizeof(path), "/workflow/emails/%s", testdb_text(t, "SELECT id FROM workflow_executions", 0, NULL));
+	r = expect("GET", path, NULL, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "emails")), 0);
+	httpc_free(&r);
+	expect_error("GET", "/workflow/emails/00000000-0000-0000-0000-000000000000", NULL, 404, "not found");
+	r = expect("GET", "/metrics", NULL, 200);
+	ck_assert_msg(strstr(r.content_type, "text/plain") != NULL, "%s", r.content_type);
+	ck_assert_msg(strstr(r.body, "wf_executions{status=\"idle\"} 1") != NULL, "%s", r.body);
+	ck_assert_msg(strstr(r.body, "wf_http_requests_total{route=\"/workflow/emails/:executionId\",method=\"GET\",code=\"404\"} 1") != NULL,
+		      "%s", r.body);
+	ck_assert_msg(strstr(r.body, "wf_http_request_duration_seconds_bucket{route=\"/workflow/recovery/statistics\",le=\"+Inf\"} 1") != NULL,
+		      "%s", r.body);
+	ck_assert_msg(strstr(r.body, "wf_up 1") != NULL, "%s", r.body);
+	httpc_free(&r);
+	stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+typedef struct {
+	int index;
+	int failures;
+} client_t;
+
+/* One of 100 clients: writes (new executions) and reads, interleaved. */
+static void *client(void *arg)
+{
+	client_t *c = arg;
+
+	for (int i = 0; i < 10; i++) {
+		char body[160];
+		httpc_reply_t r;
+
+		snprintf(body, sizeof(body), "{\"workflow\":\"test-one\",\"idempotency_key\":\"test-%d-%d\"}", c->index, i);
+		r = call("POST", "/workflow/execute", body);
+		c->failures += r.status != 201;
+		if (r.status == 201) {
+			char path[160];
+
+			snprintf(path, sizeof(path), "/workflow/executions/%s", id_of(&r, "execution_id"));
+			httpc_free(&r);
+			r = call("GET", path, NULL);
+			c->failures += r.status != 200;
+		}
+		httpc_free(&r);
+		r = call("GET", "/workflow/executions?limit=5", NULL);
+		c->failures += r.status != 200;
+		httpc_free(&r);
+	}
+	return NULL;
+}
+
+START_TEST(a_hundred_concurrent_clients)
+{
+	testdb_t *t = testdb_new("apiload");
+	pid_t coord, pool;
+	pthread_t threads[100];
+	client_t clients[100];
+	int failures = 0;
+
+	fixture_workflow(t, "test-one", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	pool = start_pool();
+	for (int i = 0; i < 100; i++) {
+		clients[i] = (client_t){ .index = i };
+		pthread_create(&threads[i], NULL, client, &clients[i]);
+	}
+	for (int i = 0; i < 100; i++) {
+		pthread_join(threads[i], NULL);
+		failures += clients[i].failures;
+	}
+	ck_assert_int_eq(failures, 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 1000);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'", 1000, 60000), 1000);
+	stop(pool);
+	stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
+	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
+	    trigger_and_test_endpoints, operations_endpoints_and_metrics, a_hundred_concurrent_clients)
