@@ -47,16 +47,6 @@ static pid_t start_coordinator(const char *dead_after)
 	return proc_start("WF_COORDINATOR", NULL, env, log);
 }
 
-static void stop(pid_t pid)
-{
-	int status;
-
-	proc_signal(pid, SIGTERM);
-	status = proc_wait(pid, 30000);
-	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "process %d did not exit 0 on SIGTERM (status %d)", (int)pid, status);
-}
-
 static long workers_of(testdb_t *t, const char *host, const char *status)
 {
 	const char *params[2] = { host, status };
@@ -117,10 +107,10 @@ START_TEST(a_second_pool_shows_under_its_host)
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_fleet WHERE pool_pid ="
 				      " CASE host WHEN 'test-host-a' THEN $1::int ELSE $2::int END", 2, params), 3);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_fleet WHERE silent", 0, NULL), 0);
-	stop(b);
+	proc_stop(b);
 	ck_assert_int_eq(workers_of(t, "test-host-b", "stopped"), 1);
 	ck_assert_int_eq(workers_of(t, "test-host-a", "running"), 2);
-	stop(a);
+	proc_stop(a);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_fleet WHERE status = 'stopped'", 0, NULL), 3);
 	testdb_free(t);
 }
@@ -163,8 +153,8 @@ START_TEST(a_frozen_pool_is_declared_dead_and_its_steps_finished_elsewhere)
 	for (int i = 0; i < nkids; i++)
 		proc_signal(kids[i], SIGKILL);
 	proc_kill(a);
-	stop(b);
-	stop(coord);
+	proc_stop(b);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -172,7 +162,7 @@ END_TEST
 /* A pool stops (SIGTERM: it drains) and starts again; returns the new pool. */
 static pid_t restart(testdb_t *t, pid_t pool, const char *host)
 {
-	stop(pool);
+	proc_stop(pool);
 	ck_assert_int_eq(workers_of(t, host, "running"), 0);
 	return start_pool(host, 2, NULL);
 }
@@ -209,9 +199,9 @@ START_TEST(rolling_restart_during_five_thousand_executions)
 	/* Stopping is not dying: the sweeper rescued nothing and declared no one dead. */
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'dead'", 0, NULL), 0);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'stopped'", 0, NULL), 4);
-	stop(a);
-	stop(b);
-	stop(coord);
+	proc_stop(a);
+	proc_stop(b);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST

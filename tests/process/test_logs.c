@@ -41,16 +41,6 @@ static bool is_number(const cJSON *obj, const char *key)
 	return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
-static void stop(pid_t pid)
-{
-	int status;
-
-	proc_signal(pid, SIGTERM);
-	status = proc_wait(pid, 30000);
-	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "process %d did not exit 0 on SIGTERM (status %d)", (int)pid, status);
-}
-
 /* One API call; request_id (may be NULL) goes as X-Request-Id. Returns the status. */
 static long api(int port, const char *method, const char *path, const char *request_id,
 		const char *body, char *out, size_t outlen)
@@ -143,8 +133,8 @@ START_TEST(every_line_is_json_with_its_fields)
 	snprintf(path, sizeof(path), "/workflow/executions/%s", ok_id);
 	ck_assert_int_eq(api(port, "GET", path, "test-req-detail", NULL, NULL, 0), 200);
 	requests++;
-	stop(pool);
-	stop(coord);
+	proc_stop(pool);
+	proc_stop(coord);
 
 	/* The coordinator: an access line per request, with its fields. */
 	lines = daemon_log_lines(coord_log);
