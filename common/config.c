@@ -53,7 +53,7 @@ static const setting_t settings[] = {
 	INT("WORKER_POLL_MS", worker_poll_ms, "5000", 10, 3600000, "safety-net poll of the step queue when no NOTIFY arrives"),
 	INT("WORKER_BATCH", worker_batch, "32", 1, 1000, "steps claimed per round trip"),
 	INT("WORKER_GRACE_S", worker_grace_s, "30", 1, 3600, "SIGTERM drain time before children are killed"),
-	INT("WORKER_DEAD_AFTER_S", worker_dead_after_s, "15", 2, 3600, "a pool whose heartbeat is older than this is dead; its steps are rescued"),
+	INT("WORKER_DEAD_AFTER_S", worker_dead_after_s, "15", 2, 3600, "a pool whose heartbeat is older than this is dead and its steps are rescued (give pools and coordinators the same value)"),
 	INT("STEP_LEASE_S", step_lease_s, "300", 5, 86400, "longest a claimed step may run before it is rescued"),
 
 	DBL("DELAY_SCALE", delay_scale, "1", "divides every delay: 86400 makes a day last a second (demos)"),
@@ -364,7 +364,10 @@ void config_print_example(FILE *out)
 		if (s->type == SET_CHOICE)
 			fprintf(out, " (%s)", s->choices);
 		fprintf(out, "\n");
-		if (s->default_value)
+		/* Quoted when it has spaces: .env, systemd and compose all read it so. */
+		if (s->default_value && strchr(s->default_value, ' '))
+			fprintf(out, "%s=\"%s\"\n", s->name, s->default_value);
+		else if (s->default_value)
 			fprintf(out, "%s=%s\n", s->name, s->default_value);
 		else
 			fprintf(out, "# %s=\n", s->name);

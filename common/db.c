@@ -88,6 +88,26 @@ static int prepare_all(db_t *db)
 	return 0;
 }
 
+/*
+ * Notices and warnings the server sends (RAISE WARNING in a function, say)
+ * become log lines: libpq would otherwise print them to stderr as they are,
+ * and a JSON log would get lines that are not JSON.
+ */
+static void on_notice(void *arg, const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	log_field_t fields[] = { { "sqlstate", db_sqlstate(res), false } };
+	log_level_t level = LOG_INFO;
+
+	(void)arg;
+	if (severity && strcmp(severity, "WARNING") == 0)
+		level = LOG_WARN;
+	else if (severity && strncmp(severity, "DEBUG", 5) == 0)
+		level = LOG_DEBUG;
+	log_write(level, fields, 1, "the database says: %s", primary ? primary : "");
+}
+
 int db_connect(db_t *db)
 {
 	const char *keys[DB_PARAMS_MAX];
@@ -111,6 +131,7 @@ int db_connect(db_t *db)
 		}
 		return -1;
 	}
+	PQsetNoticeReceiver(db->conn, on_notice, NULL);
 	if (prepare_all(db) < 0) {
 		PQfinish(db->conn);
 		db->conn = NULL;

@@ -37,6 +37,16 @@ void log_setup(const char *component, log_level_t level, log_format_t format)
 	log_fmt = format;
 }
 
+void log_setup_early(const char *component)
+{
+	const char *text = getenv("LOG_FORMAT");
+	int format = text ? log_format_parse(text, STDERR_FILENO) : -1;
+
+	if (format < 0)
+		format = log_format_parse("auto", STDERR_FILENO);
+	log_setup(component, LOG_INFO, (log_format_t)format);
+}
+
 int log_level_parse(const char *text)
 {
 	for (int i = 0; i < 4; i++)
@@ -111,24 +121,6 @@ static void append(char *buf, size_t *len, const char *fmt, ...)
 	*len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
-static void append_json_string(char *buf, size_t *len, const char *s)
-{
-	append(buf, len, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			append(buf, len, "\\%c", *p);
-		else if (*p == '\n')
-			append(buf, len, "\\n");
-		else if (*p == '\t')
-			append(buf, len, "\\t");
-		else if (*p < 0x20)
-			append(buf, len, "\\u%04x", *p);
-		else
-			append(buf, len, "%c", *p);
-	}
-	append(buf, len, "\"");
-}
-
 static void format_time(char *out, size_t size)
 {
 	struct timespec ts;
@@ -154,42 +146,185 @@ static void write_line(char *buf, size_t len)
 	}
 }
 
+/*
+ * JSON strings are written with a budget: room is what the string's
+ * content may take (escapes included), so a long message is cut, never the
+ * closing quote. The line keeps JSON_TAIL bytes for the closing brace and
+ * the newline, and MSG_RESERVE for the message, which comes last.
+ */
+#define JSON_TAIL 4
+#define MSG_RESERVE 512
+#define FIELD_MAX 1024
+
+static size_t json_room(size_t len, size_t reserve)
+{
+	return len + reserve + JSON_TAIL < LOG_LINE_MAX ? LOG_LINE_MAX - JSON_TAIL - reserve - len : 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (1 to 4), or 0 when it is not one. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+/* Appends s as a JSON string whose content takes at most room bytes. */
+static void append_json_string(char *buf, size_t *len, const char *s, size_t room)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t used = 0;
+
+	buf[(*len)++] = '"';
+	while (*p) {
+		char esc[8];
+		const char *out = esc;
+		size_t n, step = 1;
+
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			n = 2;
+		} else if (*p == '\n') {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\n");
+		} else if (*p == '\t') {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\t");
+		} else if (*p < 0x20) {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		} else if ((step = utf8_sequence(p)) == 0) {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\ufffd");
+			step = 1;
+		} else {
+			out = (const char *)p;
+			n = step;
+		}
+		if (used + n > room)
+			break;
+		memcpy(buf + *len, out, n);
+		*len += n;
+		used += n;
+		p += step;
+	}
+	buf[(*len)++] = '"';
+}
+
+static const char *skip_digits(const char *p)
+{
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/* Does v follow JSON's number grammar (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?)? */
+static bool json_number_ok(const char *v)
+{
+	const char *p = v;
+
+	if (p == NULL)
+		return false;
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		p = skip_digits(p);
+	else
+		return false;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return false;
+		p = skip_digits(p + 1);
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		p = skip_digits(p);
+	}
+	return *p == '\0';
+}
+
+/* Appends ,"key":value when the line has room for it (before the message's reserve). */
+static void append_json_member(char *buf, size_t *len, const char *key, const char *value,
+			       bool number, size_t max_value)
+{
+	size_t key_len = strlen(key);
+	size_t room = json_room(*len, MSG_RESERVE);
+
+	/* ,"key":"" needs key_len + 5 bytes; a key that is cut would mislead. */
+	if (room < key_len * 6 + 5 + 8)
+		return;
+	buf[(*len)++] = ',';
+	append_json_string(buf, len, key, key_len * 6);
+	buf[(*len)++] = ':';
+	room = json_room(*len, MSG_RESERVE);
+	if (number && json_number_ok(value) && strlen(value) <= room) {
+		memcpy(buf + *len, value, strlen(value));
+		*len += strlen(value);
+		return;
+	}
+	room = room > 2 ? room - 2 : 0;
+	append_json_string(buf, len, value ? value : "", room < max_value ? room : max_value);
+}
+
 static void format_json(char *buf, size_t *len, const char *when, log_level_t level,
 			const char *msg, const log_field_t *fields, size_t nfields)
 {
-	append(buf, len, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":", when,
-	       level_names[level]);
-	append_json_string(buf, len, log_component);
-	append(buf, len, ",\"pid\":%d", (int)getpid());
-	if (log_ctx.host[0]) {
-		append(buf, len, ",\"worker_host\":");
-		append_json_string(buf, len, log_ctx.host);
+	char pid[16];
+	size_t room;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	append(buf, len, "{\"ts\":\"%s\",\"level\":\"%s\"", when, level_names[level]);
+	append_json_member(buf, len, "component", log_component, false, LOG_CTX_MAX);
+	append_json_member(buf, len, "pid", pid, true, sizeof(pid));
+	if (log_ctx.host[0])
+		append_json_member(buf, len, "worker_host", log_ctx.host, false, FIELD_MAX);
+	if (log_ctx.slot >= 0) {
+		char slot[16];
+
+		snprintf(slot, sizeof(slot), "%d", log_ctx.slot);
+		append_json_member(buf, len, "worker_slot", slot, true, sizeof(slot));
 	}
-	if (log_ctx.slot >= 0)
-		append(buf, len, ",\"worker_slot\":%d", log_ctx.slot);
-	if (log_ctx.request[0]) {
-		append(buf, len, ",\"request_id\":");
-		append_json_string(buf, len, log_ctx.request);
-	}
-	if (log_ctx.execution[0]) {
-		append(buf, len, ",\"execution_id\":");
-		append_json_string(buf, len, log_ctx.execution);
-	}
-	if (log_ctx.node[0]) {
-		append(buf, len, ",\"node\":");
-		append_json_string(buf, len, log_ctx.node);
-	}
-	for (size_t i = 0; i < nfields; i++) {
-		append(buf, len, ",");
-		append_json_string(buf, len, fields[i].key);
-		append(buf, len, ":");
-		append_json_string(buf, len, fields[i].value ? fields[i].value : "");
-	}
+	if (log_ctx.request[0])
+		append_json_member(buf, len, "request_id", log_ctx.request, false, FIELD_MAX);
+	if (log_ctx.execution[0])
+		append_json_member(buf, len, "execution_id", log_ctx.execution, false, FIELD_MAX);
+	if (log_ctx.node[0])
+		append_json_member(buf, len, "node", log_ctx.node, false, FIELD_MAX);
+	for (size_t i = 0; i < nfields; i++)
+		append_json_member(buf, len, fields[i].key, fields[i].value, fields[i].number, FIELD_MAX);
+	/* The message takes what is left, with the reserve that was kept for it. */
 	append(buf, len, ",\"msg\":");
-	append_json_string(buf, len, msg);
-	/* A truncated line still has to parse: close it whatever happened. */
-	if (*len >= LOG_LINE_MAX - 4)
-		*len = LOG_LINE_MAX - 4;
+	room = json_room(*len, 0);
+	append_json_string(buf, len, msg, room > 2 ? room - 2 : 0);
 	buf[(*len)++] = '}';
 }
 

@@ -2,7 +2,9 @@
  * log.h - one logging path for both daemons.
  *
  * Lines go to stderr, as text ("2026-11-27T14:36:22.123Z info worker: msg")
- * or as one JSON object per line (LOG_FORMAT=json). A thread-local context
+ * or as one JSON object per line (LOG_FORMAT=json). A JSON line always
+ * parses and is valid UTF-8, however long or odd the message: strings are
+ * cut to fit LOG_LINE_MAX bytes, and invalid UTF-8 becomes U+FFFD. A thread-local context
  * (execution, node, request id, worker host/slot) is attached to every line
  * written while it is set, so call sites need not repeat it.
  */
@@ -24,14 +26,25 @@ typedef enum {
 	LOG_FORMAT_JSON,
 } log_format_t;
 
-/* An extra key/value on one line; value is printed as a JSON string. */
+/*
+ * An extra key/value on one line. The value is printed as a JSON string, or
+ * as a JSON number when number is set and the value reads as a finite
+ * number (anything else falls back to a string, so the line still parses).
+ */
 typedef struct {
 	const char *key;
 	const char *value;
+	bool number;
 } log_field_t;
 
 /* Process-wide settings; call before starting threads. */
 void log_setup(const char *component, log_level_t level, log_format_t format);
+/*
+ * Logging before the settings are loaded: level info, the format from
+ * LOG_FORMAT in the environment (auto when unset or unknown), so that an
+ * error in the settings comes out as the operator's log collector expects.
+ */
+void log_setup_early(const char *component);
 /* Parses "debug", "info", "warn", "error"; -1 when unknown. */
 int log_level_parse(const char *text);
 /* Parses "text", "json" or "auto" (text on a terminal, json otherwise); -1 when unknown. */

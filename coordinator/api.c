@@ -204,6 +204,7 @@ int api_start(api_t **out, uv_loop_t *loop, const wf_config_t *cfg)
 		return rc;
 	}
 	log_info("API listening on port %d", http_server_port(api->server));
+	api_health_start(api, loop);
 	*out = api;
 	return 0;
 }
@@ -232,5 +233,6 @@ void api_stop(api_t *api, void (*done)(void *data), void *data)
 {
 	api->stopped = done;
 	api->stopped_data = data;
+	api_health_stop();
 	http_server_close(api->server, on_closed, api);
 }

@@ -75,6 +75,10 @@ bool api_uuid_valid(const char *text);
 /* True for a decimal id that fits a bigint and is positive. */
 bool api_id_valid(const char *text);
 
+/* The periodic readiness check behind /health (api_health.c). */
+void api_health_start(api_t *api, uv_loop_t *loop);
+void api_health_stop(void);
+
 /* Route tables of each group of endpoints (api_*.c). */
 extern const http_route_t api_health_routes[];
 extern const size_t api_health_routes_count;

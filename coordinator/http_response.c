@@ -149,8 +149,8 @@ static void observe(const http_request_t *req, int status)
 		log_field_t fields[] = {
 			{ "method", req->method },
 			{ "path", req->path },
-			{ "status", status_text },
-			{ "duration_ms", ms_text },
+			{ "status", status_text, true },
+			{ "duration_ms", ms_text, true },
 		};
 
 		snprintf(status_text, sizeof(status_text), "%d", status);

@@ -83,9 +83,10 @@ int main(int argc, char **argv)
 	}
 	if (cmd->fn != cmd_run)
 		block_stop_signals(false);
+	log_setup_early("coordinator");
 	if (config_load(&cfg, ".env", err, sizeof(err)) < 0) {
 		if (cmd->needs_config) {
-			fprintf(stderr, "wf-coordinator: %s\n", err);
+			log_error("%s", err);
 			return 2;
 		}
 		memset(&cfg, 0, sizeof(cfg));

@@ -4,13 +4,14 @@
 
 # Build and run-time packages, plus what the tests use as real peers:
 # python3-aiosmtpd is the SMTP server the messaging tests deliver to, and
-# openssl makes its self-signed STARTTLS certificate.
+# openssl makes its self-signed STARTTLS certificate; systemd's
+# systemd-analyze verifies the units in deploy/ (the deploy test suite).
 WF_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3
 	libpq-dev libuv1-dev libcjson-dev libcurl4-openssl-dev libesmtp-dev
 	libhttp-parser-dev libssl-dev check
 	postgresql-15 postgresql-client-15
-	python3-aiosmtpd openssl clang libclang-rt-14-dev
+	python3-aiosmtpd openssl clang libclang-rt-14-dev systemd
 )
 
 WF_PG_BIN=/usr/lib/postgresql/15/bin

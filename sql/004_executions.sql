@@ -415,6 +415,9 @@ BEGIN
     LOOP
         PERFORM wf_execution_cancel(child, p_reason);
     END LOOP;
+    -- A parent waiting for this execution must not wait forever: to it, the
+    -- child failed (its shared_flow node's retry policy decides what next).
+    PERFORM wf_child_ended(p_id, true);
     RETURN 'cancelled';
 END $$;
 

@@ -21,8 +21,9 @@ int main(int argc, char **argv)
 	}
 	if (cfg == NULL)
 		return 1;
+	log_setup_early("worker");
 	if (config_load(cfg, ".env", err, sizeof(err)) < 0) {
-		fprintf(stderr, "wf-worker: %s\n", err);
+		log_error("%s", err);
 		free(cfg);
 		return 2;
 	}

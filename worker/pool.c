@@ -8,7 +8,8 @@
  * on SIGHUP, draining on SIGTERM with SIGKILL after WORKER_GRACE_S.
  *
  * A SIGALRM tick every 500 ms heartbeats the registry for all children from
- * their shared-memory slots (a child busy in a long step cannot), kills a
+ * their shared-memory slots (a child busy in a long step cannot) at least
+ * four times within WORKER_DEAD_AFTER_S and every 2 s at most, kills a
  * child that has shown no sign of life for longer than a step may take, and
  * retries database work that failed while the database was away.
  *
@@ -38,7 +39,7 @@
 
 #define POOL_SLOTS_MAX 256
 #define TICK_MS 500
-#define HEARTBEAT_EVERY_MS 2000
+#define HEARTBEAT_MAX_MS 2000
 #define QUICK_DEATH_MS 5000
 #define RESPAWN_BACKOFF_MAX_MS 30000
 #define FAST_EXIT_WAIT_MS 1000
@@ -371,6 +372,7 @@ static void reload(pool_t *p)
 	config_free(p->cfg);
 	free(p->cfg);
 	p->cfg = fresh;
+	log_context_worker(p->cfg->worker_host, -1);
 	p->db = db_new(p->cfg, "wf-worker pool");
 	p->target = p->cfg->worker_processes;
 	log_info("configuration reloaded; replacing %d workers", live_children(p));
@@ -436,13 +438,27 @@ static void kill_stuck(pool_t *p)
 	}
 }
 
+/*
+ * Four heartbeats within WORKER_DEAD_AFTER_S: a coordinator with the same
+ * setting then never takes a live pool for a dead one, even when the
+ * setting is as short as it may be (2 s), while a long one still shows a
+ * stopped pool within 2 s in wf_fleet.
+ */
+static double heartbeat_every_ms(const wf_config_t *cfg)
+{
+	double ms = cfg->worker_dead_after_s * 1000.0 / 4;
+
+	return ms < HEARTBEAT_MAX_MS ? ms : HEARTBEAT_MAX_MS;
+}
+
 static void tick(pool_t *p)
 {
 	double now = wftime_monotonic_ms();
 
 	if (p->npending > 0)
 		retry_pending_releases(p);
-	if (now - p->last_heartbeat_ms >= HEARTBEAT_EVERY_MS) {
+	/* Half a tick of slack: timer ticks do not fall exactly TICK_MS apart. */
+	if (now - p->last_heartbeat_ms >= heartbeat_every_ms(p->cfg) - TICK_MS / 2) {
 		p->last_heartbeat_ms = now;
 		heartbeat(p);
 	}
@@ -507,6 +523,8 @@ int pool_run(wf_config_t *cfg)
 	}
 	setup_signals(&blocked);
 	sigemptyset(&empty);
+	/* The parent's lines carry the pool's host too (no slot: it is none). */
+	log_context_worker(cfg->worker_host, -1);
 	log_info("pool on %s starting %d workers", cfg->worker_host, p->target);
 	fill_slots(p);
 

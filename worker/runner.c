@@ -222,12 +222,39 @@ static void choose_verb(runner_t *r, step_t *s, const def_node_t *node, double n
 	}
 }
 
+/*
+ * One line per executed step, at debug level (at info it would be the
+ * busiest line of a busy system); a failed attempt is a warning, with the
+ * same fields. The execution and node come from the log context.
+ */
+static void log_step(const step_t *s, double started_ms)
+{
+	char attempt[16], duration[32];
+	/* A step deferred by a rate limit did not fail: it waits for a token. */
+	log_level_t level = s->out.status == EXEC_ERROR && !s->out.deferred ? LOG_WARN : LOG_DEBUG;
+	log_field_t fields[] = {
+		{ "outcome", s->verb ? s->verb : "", false },
+		{ "attempt", attempt, true },
+		{ "duration_ms", duration, true },
+	};
+
+	if (!log_enabled(level))
+		return;
+	snprintf(attempt, sizeof(attempt), "%d", s->attempt);
+	snprintf(duration, sizeof(duration), "%.3f", wftime_monotonic_ms() - started_ms);
+	if (level == LOG_WARN)
+		log_write(level, fields, 3, "step failed: %s", s->out.error);
+	else
+		log_write(level, fields, 3, "step finished");
+}
+
 static void execute_step(runner_t *r, step_t *s)
 {
 	const def_t *def;
 	const def_node_t *node = NULL;
 	exec_ctx_t ctx = { 0 };
 	cJSON *context = NULL;
+	double started_ms;
 	char err[256];
 	char label[SLOT_STEP_MAX];
 
@@ -241,6 +268,7 @@ static void execute_step(runner_t *r, step_t *s)
 		s->verb = "hold";
 		return;
 	}
+	started_ms = wftime_monotonic_ms();
 	snprintf(label, sizeof(label), "%s/%s", s->execution_id, s->node_id);
 	slot_set_step(r->slot, label);
 	log_context_execution(s->execution_id, s->node_id);
@@ -273,9 +301,8 @@ static void execute_step(runner_t *r, step_t *s)
 		node->exec->execute(&ctx, &s->out);
 	}
 	choose_verb(r, s, node, ctx.now);
-	if (s->out.status == EXEC_ERROR && !s->out.deferred)
-		log_warn("step failed (attempt %d, %s): %s", s->attempt, s->verb, s->out.error);
 out:
+	log_step(s, started_ms);
 	cJSON_Delete(context);
 	log_context_execution(NULL, NULL);
 }
@@ -314,6 +341,7 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 	params[7] = verb_override ? NULL : logs;
 	params[8] = verb_override ? NULL : delay;
 	params[9] = verb_override ? NULL : child;
+	log_context_execution(s->execution_id, s->node_id);
 	res = db_run(r->db, "runner_finish", 10, params);
 	if (!db_ok(res)) {
 		rc = db_transient(r->db, res) && !db_connected(r->db) ? -1 : 1;
@@ -323,6 +351,7 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 		log_info("step %s of %s was rescued from this worker; its outcome is dropped",
 			 s->node_id, s->execution_id);
 	}
+	log_context_execution(NULL, NULL);
 	PQclear(res);
 	free(result);
 	free(logs);

@@ -231,9 +231,35 @@ START_TEST(idempotency_key_returns_the_same_execution)
 }
 END_TEST
 
+START_TEST(cancelling_a_child_wakes_its_waiting_parent)
+{
+	testdb_t *t = testdb_new("childcancel");
+	char parent[64], step[24], claims[16], child[64];
+	const char *pp[1] = { parent }, *pc[1] = { child };
+	long w = worker(t);
+
+	fixture_workflow(t, "test-kid", "{\"start\":\"k\",\"nodes\":{\"k\":{\"type\":\"noop\"}}}");
+	fixture_workflow(t, "test-parent", "{\"start\":\"p\",\"nodes\":{\"p\":{\"type\":\"shared_flow\",\"workflow\":\"test-kid\"}}}");
+	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
+	claim(t, w, step, claims);
+	{
+		const char *p[2] = { step, claims };
+
+		testdb_text(t, "SELECT wf_step_finish($1::bigint, $2::int, 'wait', p_child => '{\"workflow\":\"test-kid\"}')", 2, p);
+	}
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM wf_steps WHERE execution_id = $1::uuid", 1, pp), "waiting");
+	snprintf(child, sizeof(child), "%s", testdb_text(t, "SELECT id FROM workflow_executions WHERE parent_execution_id = $1::uuid", 1, pp));
+	PQclear(testdb_query(t, "SELECT wf_execution_cancel($1::uuid)", 1, pc));
+	/* The parent's step is due again, to learn that its child failed. */
+	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || kind FROM wf_steps WHERE execution_id = $1::uuid", 1, pp),
+			 "ready child_failed");
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("control", 120, start_runs_an_execution_created_unstarted,
 	    pause_and_resume_in_the_middle_of_a_delay, cancel_removes_pending_steps_and_delays_at_once,
 	    stop_ends_as_cancelled_with_reason_stopped,
 	    a_step_in_flight_when_paused_is_recorded_and_its_successor_held,
 	    a_step_finishing_after_cancel_keeps_its_logs_and_nothing_follows, a_dead_letter_is_replayed,
-	    idempotency_key_returns_the_same_execution)
+	    idempotency_key_returns_the_same_execution, cancelling_a_child_wakes_its_waiting_parent)

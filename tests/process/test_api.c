@@ -57,15 +57,6 @@ static pid_t start_pool(void)
 	return proc_start("WF_WORKER", NULL, env, "/tmp/wf-test-api.log");
 }
 
-static void stop(pid_t pid)
-{
-	int status;
-
-	proc_signal(pid, SIGTERM);
-	status = proc_wait(pid, 30000);
-	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-}
-
 static const char *id_of(const httpc_reply_t *r, const char *key)
 {
 	static char id[64];
@@ -138,8 +129,8 @@ START_TEST(execute_with_idempotency_then_list_and_detail)
 	expect_error("GET", "/workflow/executions?limit=0", NULL, 400, "limit");
 	expect_error("GET", "/workflow/executions?since=yesterday", NULL, 400, "ISO-8601");
 	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-nothing\"}", 404, "not found");
-	stop(pool);
-	stop(coord);
+	proc_stop(pool);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -177,7 +168,7 @@ START_TEST(control_endpoints_follow_the_state_machine)
 	expect_error("POST", "/workflow/executions/not-a-uuid/pause", NULL, 404, "not found");
 	expect_error("GET", "/workflow/executions/00000000-0000-0000-0000-000000000000", NULL, 404, "not found");
 	expect_error("DELETE", "/workflow/executions", NULL, 405, "");
-	stop(coord);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -228,7 +219,7 @@ START_TEST(hostile_bodies_change_nothing_and_the_server_stays_up)
 	httpc_free(&r);
 	free(deep);
 	free(big);
-	stop(coord);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -256,7 +247,7 @@ START_TEST(bearer_token_guards_everything_but_health)
 	httpc_free(&r);
 	r = expect("GET", "/health", NULL, 200);
 	httpc_free(&r);
-	stop(coord);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -316,7 +307,7 @@ START_TEST(trigger_and_test_endpoints)
 	httpc_free(&r);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_users", 0, NULL), 0);
-	stop(coord);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -361,7 +352,7 @@ START_TEST(operations_endpoints_and_metrics)
 		      "%s", r.body);
 	ck_assert_msg(strstr(r.body, "wf_up 1") != NULL, "%s", r.body);
 	httpc_free(&r);
-	stop(coord);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -421,8 +412,8 @@ START_TEST(a_hundred_concurrent_clients)
 	ck_assert_int_eq(failures, 0);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 1000);
 	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'", 1000, 60000), 1000);
-	stop(pool);
-	stop(coord);
+	proc_stop(pool);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST

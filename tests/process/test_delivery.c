@@ -32,15 +32,6 @@ static pid_t start_pool(const char *const *extra)
 	return proc_start("WF_WORKER", NULL, env, "/tmp/wf-test-delivery.log");
 }
 
-static void stop(pid_t pid)
-{
-	int status;
-
-	proc_signal(pid, SIGTERM);
-	status = proc_wait(pid, 30000);
-	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-}
-
 static const char *str(const cJSON *obj, const char *a, const char *b)
 {
 	const cJSON *v = cJSON_GetObjectItem(obj, a);
@@ -107,7 +98,7 @@ START_TEST(each_template_arrives_over_smtp)
 		cJSON_Delete(m);
 	}
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs WHERE status = 'sent' AND mode = 'smtp'", 0, NULL), 6);
-	stop(pool);
+	proc_stop(pool);
 	peer_stop(smtp);
 	testdb_free(t);
 }
@@ -143,7 +134,7 @@ START_TEST(smtp_failures_follow_the_retry_policy_and_every_attempt_is_logged)
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(status, ',' ORDER BY id) FROM email_logs WHERE execution_id = $1::uuid", 1, pdown),
 			 "deferred,deferred,failed");
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_dead_letters", 0, NULL), 3);
-	stop(pool);
+	proc_stop(pool);
 	testdb_free(t);
 }
 END_TEST
@@ -193,7 +184,7 @@ START_TEST(sms_and_signed_webhooks_reach_a_real_receiver)
 	free(signed_text);
 	cJSON_Delete(sms);
 	cJSON_Delete(call);
-	stop(pool);
+	proc_stop(pool);
 	peer_stop(hook);
 	testdb_free(t);
 }
@@ -225,7 +216,7 @@ START_TEST(rate_limit_defers_instead_of_failing)
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE to_status IN ('stepFailed', 'failed')",
 				     0, NULL), 0);
 	ck_assert_int_eq(testdb_long(t, "SELECT max(attempt) FROM email_logs", 0, NULL), 1);
-	stop(pool);
+	proc_stop(pool);
 	peer_stop(smtp);
 	testdb_free(t);
 }

@@ -32,16 +32,6 @@ static pid_t start_pool(int processes, const char *extra)
 	return proc_start("WF_WORKER", NULL, env, "/tmp/wf-test-engine.log");
 }
 
-static void stop_pool(pid_t pool)
-{
-	int status;
-
-	proc_signal(pool, SIGTERM);
-	status = proc_wait(pool, 30000);
-	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "pool did not exit 0 (status %d)", status);
-}
-
 /* Substitutes every "%PORT%" in text with the receiver's port. */
 static char *with_port(const char *text, int port)
 {
@@ -134,7 +124,7 @@ START_TEST(six_node_workflow_end_to_end)
 	ck_assert_str_eq(peer_header(req, "X-Source"), "wf-test");
 	ck_assert_msg(strstr(peer_header(req, "Idempotency-Key"), id) != NULL, "idempotency key lacks the execution");
 	cJSON_Delete(req);
-	stop_pool(pool);
+	proc_stop(pool);
 	peer_stop(hook);
 	testdb_free(t);
 }
@@ -162,7 +152,7 @@ START_TEST(condition_follows_fresh_trigger_data_and_delay_until)
 	ck_assert(wait_status(t, id, "failed", 10000));
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_dead_letters WHERE execution_id = $1::uuid"
 				     " AND reason LIKE '%not an ISO-8601 timestamp%'", 1, pid), 1);
-	stop_pool(pool);
+	proc_stop(pool);
 	testdb_free(t);
 }
 END_TEST
@@ -196,7 +186,7 @@ START_TEST(permanent_failures_fail_at_once)
 	ck_assert_str_eq(testdb_text(t, "SELECT status FROM sms_logs", 0, NULL), "failed");
 	ck_assert_str_eq(testdb_text(t, "SELECT response_status || ' ' || status FROM webhook_logs", 0, NULL), "400 failed");
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_dead_letters", 0, NULL), 4);
-	stop_pool(pool);
+	proc_stop(pool);
 	peer_stop(hook);
 	testdb_free(t);
 }
@@ -234,7 +224,7 @@ START_TEST(failing_webhook_retried_with_backoff_dead_lettered_then_replayed)
 	ck_assert_int_eq(peer_count(hook, "req"), 4);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM webhook_logs WHERE status = 'sent'", 0, NULL), 1);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_dead_letter_list", 0, NULL), 0);
-	stop_pool(pool);
+	proc_stop(pool);
 	peer_stop(hook);
 	testdb_free(t);
 }
@@ -274,7 +264,7 @@ START_TEST(shared_flows_run_as_children)
 			 "failed");
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE execution_id = $1::uuid"
 				     " AND node_id = 'p2'", 1, pbad), 0);
-	stop_pool(pool);
+	proc_stop(pool);
 	peer_stop(hook);
 	testdb_free(t);
 }
@@ -304,7 +294,7 @@ START_TEST(pause_resume_and_cancel_in_the_middle_of_a_delay)
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs", 0, NULL), 1);
 	ck_assert_str_eq(testdb_text(t, "SELECT recipient FROM email_logs", 0, NULL), "test-a@example.com");
 	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_delays WHERE execution_id = $1::uuid", 1, pb), "cancelled");
-	stop_pool(pool);
+	proc_stop(pool);
 	testdb_free(t);
 }
 END_TEST
@@ -341,7 +331,7 @@ START_TEST(kill_9_during_2000_executions_sends_each_email_once)
 				     " WHERE to_status = 'stepCompleted' GROUP BY execution_id, node_id HAVING count(*) <> 1) x",
 				     0, NULL), 0);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
-	stop_pool(pool);
+	proc_stop(pool);
 	testdb_free(t);
 }
 END_TEST

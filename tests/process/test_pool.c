@@ -45,16 +45,6 @@ static bool wait_children(pid_t pool, int n, int timeout_ms)
 	return false;
 }
 
-static void stop_pool(pid_t pool)
-{
-	int status;
-
-	proc_signal(pool, SIGTERM);
-	status = proc_wait(pool, 30000);
-	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "pool did not drain and exit 0 (status %d)", status);
-}
-
 static void assert_each_step_once(testdb_t *t, long executions, long steps_each)
 {
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'",
@@ -80,7 +70,7 @@ START_TEST(ten_thousand_steps_each_completed_once_by_four_workers)
 					   10000, 120000), 10000);
 	/* All four children took part. */
 	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE steps_done > 0", 4, 5000), 4);
-	stop_pool(pool);
+	proc_stop(pool);
 	assert_each_step_once(t, 10000, 1);
 	testdb_free(t);
 }
@@ -109,7 +99,7 @@ START_TEST(kill_9_of_a_child_holding_steps)
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'dead'", 0, NULL), 1);
 	/* The pool replaced the child it lost. */
 	ck_assert(wait_children(pool, 2, 5000));
-	stop_pool(pool);
+	proc_stop(pool);
 	testdb_free(t);
 }
 END_TEST
@@ -150,7 +140,7 @@ START_TEST(signals_scale_respawn_and_drain)
 	ck_assert_int_eq(proc_children(pool, kids + 1, 7), 1);
 	ck_assert_int_ne(kids[1], kids[0]);
 
-	stop_pool(pool);
+	proc_stop(pool);
 	ck_assert_int_eq(running_in_registry(t), 0);
 	testdb_free(t);
 }
@@ -171,7 +161,7 @@ START_TEST(sighup_replaces_every_child)
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < 2; j++)
 			ck_assert_int_ne(before[i], after[j]);
-	stop_pool(pool);
+	proc_stop(pool);
 	testdb_free(t);
 }
 END_TEST
@@ -194,7 +184,7 @@ START_TEST(a_step_due_in_two_seconds_starts_on_time)
 		"  FROM workflow_execution_history h JOIN workflow_delays d USING (execution_id)"
 		" WHERE h.from_status = 'delayed' AND h.to_status = 'running'", 0, NULL);
 	ck_assert_msg(lateness_ms >= 0 && lateness_ms <= 100, "resumed %.0f ms after its time", lateness_ms);
-	stop_pool(pool);
+	proc_stop(pool);
 	testdb_free(t);
 }
 END_TEST

@@ -38,16 +38,6 @@ static pid_t start_pool(void)
 	return proc_start("WF_WORKER", NULL, env, "/tmp/wf-test-triggers.log");
 }
 
-static void stop(pid_t pid)
-{
-	int status;
-
-	proc_signal(pid, SIGTERM);
-	status = proc_wait(pid, 30000);
-	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "process %d did not exit 0 on SIGTERM (status %d)", (int)pid, status);
-}
-
 /* n test users, subscribed to the seed types in turn. */
 static void insert_subscriptions(testdb_t *t, int from, int n)
 {
@@ -95,7 +85,7 @@ START_TEST(a_thousand_subscriptions_each_start_the_right_workflow_once)
 	ck_assert_msg(proc_now_ms() - t0 < 20000, "took %.0f ms", proc_now_ms() - t0);
 	assert_routed_once(t, 1000);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(DISTINCT workflow_name) FROM workflow_executions", 0, NULL), 3);
-	stop(coord);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -115,8 +105,8 @@ START_TEST(killed_mid_batch_and_two_coordinators_still_exactly_once)
 	ck_assert_int_eq(fixture_wait_long(t, PROCESSED_SUBS, 5000, 60000), 5000);
 	ck_assert_int_eq(fixture_wait_long(t, LISTENING, 2, 10000), 2);
 	assert_routed_once(t, 5000);
-	stop(a);
-	stop(b);
+	proc_stop(a);
+	proc_stop(b);
 	testdb_free(t);
 }
 END_TEST
@@ -135,7 +125,7 @@ START_TEST(a_row_inserted_while_no_coordinator_runs_starts_when_one_comes_back)
 	ck_assert_str_eq(testdb_text(t, "SELECT workflow_name FROM workflow_executions WHERE trigger_table = 'dummy_newsletters'",
 				     0, NULL), "newsletter_welcome");
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_newsletters WHERE processed", 0, NULL), 1);
-	stop(coord);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -157,8 +147,8 @@ START_TEST(unsubscribe_in_the_middle_of_a_delay_cancels_before_the_next_email)
 	proc_sleep_ms(4500);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs", 0, NULL), 1);
 	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_delays", 0, NULL), "cancelled");
-	stop(pool);
-	stop(coord);
+	proc_stop(pool);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -188,8 +178,8 @@ START_TEST(exit_condition_on_fresh_trigger_data_is_checked_before_every_step)
 	ck_assert_str_eq(testdb_text(t, "SELECT last_error FROM workflow_executions", 0, NULL),
 			 "exit condition met before \"wait\"");
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs", 0, NULL), 1);
-	stop(pool);
-	stop(coord);
+	proc_stop(pool);
+	proc_stop(coord);
 	testdb_free(t);
 }
 END_TEST
@@ -219,8 +209,8 @@ START_TEST(cron_fires_once_per_tick_with_two_coordinators)
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_cron_ticks WHERE extract(second FROM tick) <> 0", 0, NULL), 0);
 	ck_assert_str_eq(testdb_text(t, "SELECT context #>> '{cron,timezone}' FROM workflow_executions LIMIT 1", 0, NULL),
 			 "Europe/Paris");
-	stop(a);
-	stop(b);
+	proc_stop(a);
+	proc_stop(b);
 	testdb_free(t);
 }
 END_TEST

@@ -86,6 +86,16 @@ int proc_wait(pid_t pid, int timeout_ms)
 	}
 }
 
+void proc_stop(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGTERM);
+	status = proc_wait(pid, 30000);
+	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "process %d did not exit 0 on SIGTERM (status %d)", (int)pid, status);
+}
+
 void proc_kill(pid_t pid)
 {
 	if (pid <= 0)

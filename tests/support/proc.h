@@ -22,6 +22,8 @@ pid_t proc_start(const char *bin_env, const char *const *args, const char *const
 bool proc_signal(pid_t pid, int sig);
 /* Waits up to timeout_ms for pid to exit; its exit status (as waitpid), or -1 on timeout. */
 int proc_wait(pid_t pid, int timeout_ms);
+/* SIGTERM, then fails the test unless pid exits 0 within 30 s: a graceful stop. */
+void proc_stop(pid_t pid);
 /* SIGKILLs and reaps; for teardown. */
 void proc_kill(pid_t pid);
 /* Runs a program to completion, capturing stdout into out (NUL-terminated). Returns the exit code. */
