@@ -9,11 +9,9 @@
  * type with its schema.
  */
 #include <check.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "httpc.h"
@@ -54,20 +52,10 @@ static void start(const char *tag)
 	ck_abort_msg("the worker pool did not start its children");
 }
 
-static void stop_one(pid_t pid)
-{
-	int status;
-
-	proc_signal(pid, SIGTERM);
-	status = proc_wait(pid, 30000);
-	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "process %d did not exit 0 on SIGTERM (status %d)", (int)pid, status);
-}
-
 static void stop(void)
 {
-	stop_one(env.pool);
-	stop_one(env.coordinator);
+	proc_stop(env.pool);
+	proc_stop(env.coordinator);
 	testdb_free(env.db);
 }
 
