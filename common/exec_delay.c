@@ -15,6 +15,9 @@
 #include "json.h"
 #include "wftime.h"
 
+/* Ten years: far enough for any lifecycle, near enough for every timestamp type. */
+#define DELAY_MAX_S 315360000
+
 static void validate_delay(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
 				def_problems_t *problems)
 {
@@ -26,8 +29,9 @@ static void validate_delay(const cJSON *node, const char *node_id, const def_res
 		def_problem(problems, node_id, NULL, "a delay needs exactly one of \"seconds\" or \"until\"");
 		return;
 	}
-	if (has_seconds && (!json_number(node, "seconds", &seconds) || seconds < 0 || !isfinite(seconds)))
-		def_problem(problems, node_id, NULL, "\"seconds\" must be a non-negative number");
+	if (has_seconds && (!json_number(node, "seconds", &seconds) || seconds < 0 || seconds > DELAY_MAX_S))
+		def_problem(problems, node_id, NULL, "\"seconds\" must be a number from 0 to %d (ten years)",
+			    DELAY_MAX_S);
 	if (has_until) {
 		const cJSON *until = cJSON_GetObjectItemCaseSensitive(node, "until");
 		double t;

@@ -50,6 +50,11 @@ void api_db_error(api_reply_t *reply, db_t *db, const PGresult *res)
 		api_error(reply, 409, "%s", msg);
 	else if (strcmp(state, "WF422") == 0)
 		api_error(reply, 422, "%s", msg);
+	else if (strncmp(state, "22", 2) == 0) {
+		/* A data exception: a value the database cannot take (bad UTF-8, out of range). */
+		log_info("request refused by the database (%s): %s", state, msg);
+		api_error(reply, 400, "a value in the request is not valid (text must be UTF-8, numbers in range)");
+	}
 	else if (!db_connected(db))
 		api_error(reply, 503, "the database is not reachable");
 	else {

@@ -5,8 +5,9 @@
 -- welcome (priority 10); any other subscription matches generic_welcome
 -- (no rule, priority 0); every newsletter signup matches newsletter_welcome.
 -- Waits are real days; DELAY_SCALE=86400 makes a day last a second.
--- These definitions are checked by tests/unit/test_shipped_workflows.c, so
--- they are stored as validated (for this migration's transaction only).
+-- These definitions are checked by tests/unit/test_reactflow.c (which
+-- validates and round-trips each), so they are stored as validated (for this
+-- migration's transaction only).
 
 SET LOCAL wf.validated = 'on';
 

@@ -1,6 +1,7 @@
 /*
  * main.c - wf-worker: load the settings, then run the pool.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,10 +11,29 @@
 #include "log.h"
 #include "pool.h"
 
+/*
+ * Signals the pool handles are blocked from the first instruction, so one
+ * that arrives while the pool starts waits for its handler (the pool keeps
+ * them blocked outside sigsuspend) instead of killing the process.
+ */
+static void block_pool_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGTTIN, SIGTTOU, SIGCHLD, SIGALRM };
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 int main(int argc, char **argv)
 {
-	wf_config_t *cfg = malloc(sizeof(*cfg));
+	wf_config_t *cfg;
 	char err[512];
+
+	block_pool_signals();
+	cfg = malloc(sizeof(*cfg));
 
 	if (argc > 1) {
 		fprintf(stderr, "usage: wf-worker (configured by the environment and .env)\n");
