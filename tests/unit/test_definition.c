@@ -89,7 +89,9 @@ START_TEST(each_problem_is_reported)
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"delay\"}}}",
 		       "a delay needs exactly one of \"seconds\" or \"until\"");
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"delay\",\"seconds\":-1}}}",
-		       "\"seconds\" must be a non-negative number");
+		       "\"seconds\" must be a number from 0 to 315360000 (ten years)");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"delay\",\"seconds\":1e300}}}",
+		       "\"seconds\" must be a number from 0 to 315360000");
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"shared_flow\"}}}",
 		       "a: missing field \"workflow\"");
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"retry\":{\"max_attempts\":0}}}}",
