@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef enum { SET_STRING, SET_INT, SET_DOUBLE, SET_CHOICE } setting_type_t;
@@ -402,4 +403,30 @@ void config_db_params(const wf_config_t *cfg, const char *application_name,
 #undef ADD
 	keys[n] = NULL;
 	values[n] = NULL;
+}
+
+#ifndef WF_WEB_INSTALL_DIR
+#define WF_WEB_INSTALL_DIR "/usr/local/share/wf-engine/web"
+#endif
+#ifndef WF_WEB_SOURCE_DIR
+#define WF_WEB_SOURCE_DIR "web/dist"
+#endif
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *config_default_web_dir(void)
+{
+	if (is_dir(WF_WEB_INSTALL_DIR))
+		return WF_WEB_INSTALL_DIR;
+	return is_dir(WF_WEB_SOURCE_DIR) ? WF_WEB_SOURCE_DIR : NULL;
+}
+
+const char *config_web_dir(const wf_config_t *cfg)
+{
+	return cfg->web_dir && *cfg->web_dir ? cfg->web_dir : config_default_web_dir();
 }

@@ -82,6 +82,16 @@ void config_free(wf_config_t *cfg);
 /* Prints every setting as "NAME=default" with its description, env.example style. */
 void config_print_example(FILE *out);
 
+/*
+ * WEB_DIR's default: the installed editor (<datadir>/wf-engine/web) when
+ * that folder exists, else web/dist of the source tree this was built
+ * from when it has been built (npm run build in web/), else NULL: no
+ * editor to serve. A static string.
+ */
+const char *config_default_web_dir(void);
+/* The folder served at /: WEB_DIR when set, else its default (may be NULL). Borrowed. */
+const char *config_web_dir(const wf_config_t *cfg);
+
 /* The connection settings as libpq keyword/value arrays (NULL-terminated; the strings belong to cfg). */
 void config_db_params(const wf_config_t *cfg, const char *application_name,
 		      const char **keys, const char **values, size_t max);

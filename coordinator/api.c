@@ -188,6 +188,9 @@ int api_start(api_t **out, uv_loop_t *loop, const wf_config_t *cfg)
 	opts.observe = metrics_observe;
 	rc = http_server_new(loop, &opts, &api->server);
 	if (rc < 0) {
+		if (opts.static_dir != NULL)
+			log_error("could not serve the visual editor from WEB_DIR \"%s\": %s", opts.static_dir,
+				  uv_strerror(rc));
 		free(api);
 		return rc;
 	}
@@ -209,6 +212,10 @@ int api_start(api_t **out, uv_loop_t *loop, const wf_config_t *cfg)
 		return rc;
 	}
 	log_info("API listening on port %d", http_server_port(api->server));
+	if (opts.static_dir != NULL)
+		log_info("visual editor served at / from %s", opts.static_dir);
+	else
+		log_info("no visual editor to serve at /: set WEB_DIR, or build web/ (npm ci && npm run build)");
 	api_health_start(api, loop);
 	*out = api;
 	return 0;

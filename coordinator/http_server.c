@@ -523,7 +523,7 @@ void http_server_options_from_config(http_server_options_t *opts, const wf_confi
 {
 	opts->max_body_bytes = (size_t)cfg->http_max_body;
 	opts->bearer_token = cfg->api_token;
-	opts->static_dir = cfg->web_dir;
+	opts->static_dir = config_web_dir(cfg);
 }
 
 /* Zero fields take their defaults. */

@@ -90,8 +90,9 @@ typedef struct {
 void http_server_options_init(http_server_options_t *opts);
 
 /*
- * Takes HTTP_MAX_BODY, API_TOKEN and WEB_DIR from the settings into opts
- * (the strings are borrowed from cfg; the server copies them).
+ * Takes HTTP_MAX_BODY, API_TOKEN and WEB_DIR (or its default, which may be
+ * none) from the settings into opts (the strings are borrowed from cfg or
+ * static; the server copies them).
  */
 void http_server_options_from_config(http_server_options_t *opts, const wf_config_t *cfg);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -181,7 +182,37 @@ START_TEST(database_url_overrides_db_settings)
 }
 END_TEST
 
+START_TEST(web_dir_defaults_to_the_built_editor)
+{
+	const char *dflt = config_default_web_dir();
+	wf_config_t cfg;
+	char err[256];
+	struct stat st;
+
+	clean_env();
+	unsetenv("WEB_DIR");
+	ck_assert_int_eq(config_load(&cfg, NULL, err, sizeof(err)), 0);
+	ck_assert_ptr_null(cfg.web_dir);
+	/* The installed editor, else web/dist of this tree once built, else none. */
+	if (dflt != NULL) {
+		size_t n = strlen(dflt);
+
+		ck_assert(stat(dflt, &st) == 0 && S_ISDIR(st.st_mode));
+		ck_assert_msg((n > 9 && strcmp(dflt + n - 9, "/web/dist") == 0) ||
+				      (n > 14 && strcmp(dflt + n - 14, "/wf-engine/web") == 0),
+			      "unexpected default %s", dflt);
+	}
+	ck_assert_ptr_eq(config_web_dir(&cfg), dflt);
+	config_free(&cfg);
+	setenv("WEB_DIR", "/srv/wf-editor", 1);
+	ck_assert_int_eq(config_load(&cfg, NULL, err, sizeof(err)), 0);
+	ck_assert_str_eq(config_web_dir(&cfg), "/srv/wf-editor");
+	config_free(&cfg);
+	unsetenv("WEB_DIR");
+}
+END_TEST
+
 RUNNER_MAIN("config", 30, defaults_match_the_interface, environment_overrides_defaults,
 	    env_file_fills_gaps_but_never_overrides, bad_values_are_one_line_errors,
 	    smtp_mode_needs_a_host, malformed_env_file_names_the_line,
-	    database_url_overrides_db_settings)
+	    database_url_overrides_db_settings, web_dir_defaults_to_the_built_editor)
