@@ -199,7 +199,8 @@ int api_start(api_t **out, uv_loop_t *loop, const wf_config_t *cfg)
 	    add_routes(api, api_trigger_routes, api_trigger_routes_count) < 0 ||
 	    add_routes(api, api_test_routes, api_test_routes_count) < 0 ||
 	    add_routes(api, api_ops_routes, api_ops_routes_count) < 0 ||
-	    add_routes(api, api_visual_routes, api_visual_routes_count) < 0) {
+	    add_routes(api, api_visual_routes, api_visual_routes_count) < 0 ||
+	    add_routes(api, api_editor_routes, api_editor_routes_count) < 0) {
 		http_server_close(api->server, NULL, NULL);
 		free(api);
 		return -EINVAL;

@@ -90,5 +90,7 @@ extern const http_route_t api_test_routes[];
 extern const size_t api_test_routes_count;
 extern const http_route_t api_visual_routes[];
 extern const size_t api_visual_routes_count;
+extern const http_route_t api_editor_routes[];
+extern const size_t api_editor_routes_count;
 
 #endif

@@ -32,6 +32,20 @@ void workflows_set_templates(tpl_set_t *set)
 	tpl_set_free(old);
 }
 
+cJSON *workflows_template_names(void)
+{
+	cJSON *names = NULL;
+
+	pthread_rwlock_rdlock(&templates_lock);
+	if (templates != NULL) {
+		names = cJSON_CreateArray();
+		for (size_t i = 0; i < tpl_set_count(templates); i++)
+			cJSON_AddItemToArray(names, cJSON_CreateString(tpl_set_at(templates, i)->name));
+	}
+	pthread_rwlock_unlock(&templates_lock);
+	return names;
+}
+
 static bool has_template(void *arg, const char *name)
 {
 	return templates == NULL || tpl_set_find(templates, name) != NULL;

@@ -32,6 +32,12 @@ void workflows_resolver_free(workflows_resolver_t *r);
 void workflows_set_templates(tpl_set_t *set);
 
 /*
+ * The names of those templates in name order, as a new JSON array the
+ * caller deletes; NULL when no set is loaded (names are not checked).
+ */
+cJSON *workflows_template_names(void);
+
+/*
  * Validates every workflow whose definition was written without validation
  * (valid IS NULL, e.g. by plain SQL) and records the verdict and problems.
  * Returns how many were checked, or -1 on a database error.

@@ -6,7 +6,8 @@
  * ones are 422 and write nothing; a changed flow makes version 2 while a
  * running execution keeps version 1; deleting a workflow with an active
  * execution is 409, and with ?force=true cancels it; node-types lists every
- * type with its schema.
+ * type with its schema; the editor's helpers list the email templates and
+ * check JSON Logic rules.
  */
 #include <check.h>
 #include <stdio.h>
@@ -499,7 +500,45 @@ START_TEST(node_types_lists_every_type_with_its_schema)
 }
 END_TEST
 
+START_TEST(the_editor_lists_templates_and_checks_rules)
+{
+	static const char *const rules[][2] = {
+		{ "{\"rule\":{\"==\":[{\"var\":\"user.name\"},\"Ada\"]}}", NULL },
+		{ "{\"rule\":true}", NULL },
+		{ "{\"rule\":{\"tpyo\":[1]}}", "unknown operator \"tpyo\" at /" },
+		{ "{\"rule\":{\"and\":[true,{\"!\":[1,2]}]}}", "takes 1 argument, not 2, at /and/1" },
+	};
+	cJSON *reply;
+	const cJSON *t;
+	char names[512] = "";
+
+	start("vis_editor");
+	/* The templates saves are checked against: those of TEMPLATES_DIR, in name order. */
+	ck_assert_int_eq(call("GET", "/workflow/templates", NULL, NULL, &reply), 200);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(reply, "checked")));
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(reply, "templates"))
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", names[0] ? "," : "", json_string(t, "name"));
+	ck_assert_str_eq(names, "engagement_nudge,generic_welcome,newsletter_welcome,podcast_welcome,united_welcome,value_highlight");
+	cJSON_Delete(reply);
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		ck_assert_int_eq(call("POST", "/workflow/jsonlogic/validate", rules[i][0], NULL, &reply), 200);
+		ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItem(reply, "valid")) == (rules[i][1] == NULL), "%s", rules[i][0]);
+		if (rules[i][1])
+			ck_assert_msg(strstr(json_string(reply, "error"), rules[i][1]) != NULL, "%s: %s", rules[i][0],
+				      json_string(reply, "error"));
+		cJSON_Delete(reply);
+	}
+	ck_assert_int_eq(call("POST", "/workflow/jsonlogic/validate", "{\"rules\":1}", NULL, NULL), 400);
+	ck_assert_int_eq(call("POST", "/workflow/jsonlogic/validate", "[1]", NULL, NULL), 400);
+	ck_assert_int_eq(call("POST", "/workflow/jsonlogic/validate", "{\"rule\":", NULL, NULL), 400);
+	ck_assert_int_eq(call("POST", "/workflow/jsonlogic/validate", "{\"rule\":1}", "text/plain", NULL), 415);
+	stop();
+}
+END_TEST
+
 RUNNER_MAIN("api_visual", 120, valid_flows_save_convert_and_run, broken_flows_are_422_with_every_problem_and_write_nothing,
 	    a_changed_flow_makes_version_2_while_a_running_execution_keeps_version_1,
 	    deleting_with_an_active_execution_is_409_unless_forced,
-	    workflows_made_without_the_editor_open_adopt_and_stay_protected, node_types_lists_every_type_with_its_schema)
+	    workflows_made_without_the_editor_open_adopt_and_stay_protected, node_types_lists_every_type_with_its_schema,
+	    the_editor_lists_templates_and_checks_rules)
