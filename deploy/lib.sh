@@ -5,13 +5,16 @@
 # Build and run-time packages, plus what the tests use as real peers:
 # python3-aiosmtpd is the SMTP server the messaging tests deliver to, and
 # openssl makes its self-signed STARTTLS certificate; systemd's
-# systemd-analyze verifies the units in deploy/ (the deploy test suite).
+# systemd-analyze verifies the units in deploy/ (the deploy test suite);
+# chromium is the browser the browser suite drives the visual editor in.
+# Node.js 20 and npm, which build the editor (wf_web_build), come with the
+# machine: Debian 12's own Node is too old for its build tools.
 WF_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3
 	libpq-dev libuv1-dev libcjson-dev libcurl4-openssl-dev libesmtp-dev
 	libhttp-parser-dev libssl-dev check
 	postgresql-15 postgresql-client-15
-	python3-aiosmtpd openssl clang libclang-rt-14-dev systemd
+	python3-aiosmtpd openssl clang libclang-rt-14-dev systemd chromium
 )
 
 WF_PG_BIN=/usr/lib/postgresql/15/bin
@@ -35,6 +38,26 @@ wf_install_packages() {
 	wf_log "installing ${missing[*]}"
 	wf_as_root apt-get update -qq
 	wf_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# wf_web_build ROOT: builds the visual editor into ROOT/web/dist with the
+# exact versions of web/package-lock.json (npm ci, then Vite). npm's cache
+# and logs stay in ROOT/.local: nothing is kept outside the project. The
+# engine never needs Node; only this step does.
+wf_web_build() {
+	local root=$1
+	if ! command -v npm >/dev/null 2>&1; then
+		wf_log "npm is missing: install Node.js 20 or later (with npm) to build the visual editor"
+		return 1
+	fi
+	wf_log "building the visual editor into web/dist (node $(node --version))"
+	(
+		cd "$root/web" &&
+			export npm_config_cache="$root/.local/npm-cache" npm_config_logs_dir="$root/.local/npm-logs" \
+				npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false &&
+			npm ci --loglevel=error >/dev/null &&
+			npm run --silent build >/dev/null
+	)
 }
 
 # The user that owns and runs the private cluster: initdb refuses root.

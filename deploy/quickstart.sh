@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # deploy/quickstart.sh - from a fresh Debian 12 machine to a running engine.
 #
-# Installs what is missing, builds, starts a local PostgreSQL in .local/pg
-# of the project (the embedded default; skipped when DATABASE_URL or DB_HOST
-# points at a database), migrates, and runs the coordinator and a worker
+# Installs what is missing, builds the engine and the visual editor (web/,
+# which needs Node.js; the engine runs without it), starts a local
+# PostgreSQL in .local/pg of the project (the embedded default; skipped when
+# DATABASE_URL or DB_HOST points at a database), migrates, and runs the coordinator and a worker
 # pool in the foreground until Ctrl-C, which stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ root=$PWD
 . deploy/lib.sh
 
 wf_install_packages
+wf_web_build "$root" || wf_log "the visual editor was not built: the API runs without it"
 if [ ! -f build/build.ninja ]; then
 	meson setup build --buildtype=release >/dev/null
 fi
@@ -50,6 +52,6 @@ stop() {
 	exit 0
 }
 trap stop INT TERM
-wf_log "running: API on http://127.0.0.1:${PORT:-4000}/ (Ctrl-C stops everything)"
+wf_log "running: API and the visual editor on http://127.0.0.1:${PORT:-4000}/ (Ctrl-C stops everything)"
 wait -n "$coordinator" "$worker" || true
 stop
