@@ -191,7 +191,7 @@ try {
   begin('save');
   await page.locator('#workflow-name').fill(WORKFLOW);
   await page.getByRole('button', { name: 'Save', exact: true }).click();
-  await status(page, `Saved “${WORKFLOW}”, version 1`);
+  await status(page, `Saved “${WORKFLOW}”, version `);
   await page.locator('[data-testid="workflow-list"] li', { hasText: WORKFLOW }).waitFor();
   await shot(page, 'editor-built');
 
