@@ -62,3 +62,42 @@ bench_wait() {
 }
 
 now_s() { date +%s.%N; }
+
+# bench_bulk_executions WORKFLOW COUNT STATUS [RUN_AT_SQL]: COUNT executions of
+# WORKFLOW written straight into the tables (history row included) — the
+# quick way to a database that holds a million of them. With STATUS
+# 'completed' they are finished; with 'idle' each also gets a queued step
+# due at RUN_AT_SQL (default: in 30 days).
+bench_bulk_executions() {
+	local workflow=$1 count=$2 status=$3 run_at=${4:-"now() + interval '30 days'"}
+	bench_sql <<SQL >/dev/null
+BEGIN;
+CREATE TEMP TABLE bulk ON COMMIT DROP AS
+SELECT gen_random_uuid() AS id, g FROM generate_series(1, $count) g;
+INSERT INTO workflow_executions (id, workflow_id, workflow_name, workflow_version, status, current_node,
+                                 context, created_at, completed_at)
+SELECT b.id, w.id, w.name, w.version, '$status', w.definition ->> 'start',
+       jsonb_build_object('bulk', b.g, 'user', jsonb_build_object('email', 'test-bulk-' || b.g || '@example.com')),
+       now() - interval '1 day', CASE WHEN '$status' = 'completed' THEN now() END
+FROM bulk b, workflow w WHERE w.name = '$workflow';
+INSERT INTO wf_steps (execution_id, node_id, run_at)
+SELECT b.id, w.definition ->> 'start', $run_at
+FROM bulk b, workflow w WHERE w.name = '$workflow' AND '$status' = 'idle';
+COMMIT;
+SQL
+}
+
+# bench_bulk_history COUNT: COUNT finished executions' worth of history and
+# email log rows (three transitions and one email each), for an aged database.
+bench_bulk_history() {
+	bench_sql <<SQL >/dev/null
+INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, created_at)
+SELECT e.id, 'm1', s.f, s.t, 1, e.created_at
+FROM workflow_executions e,
+     (VALUES (NULL, 'idle'), ('idle', 'running'), ('running', 'stepCompleted'), ('stepCompleted', 'completed')) s(f, t)
+WHERE e.status = 'completed';
+INSERT INTO email_logs (execution_id, node_id, recipient, subject, template, status, mode, created_at)
+SELECT e.id, 'm1', e.context #>> '{user,email}', 'bulk', 'generic_welcome', 'sent', 'mock', e.created_at
+FROM workflow_executions e WHERE e.status = 'completed';
+SQL
+}

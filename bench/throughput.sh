@@ -7,7 +7,8 @@
 # The clock runs from the INSERT to the last completion. Also reports the
 # peak RSS (VmHWM) of the coordinator and of each worker child, and the
 # ratio of steps/s to the pgbench queue limit measured on the same cluster
-# right after (bench/pgbench_limit.sh).
+# right after (bench/pgbench_limit.sh). AGED=N first fills the database with
+# N finished executions and their history and emails (bench/bloat.sh).
 set -euo pipefail
 executions=${1:-10000}
 steps=${2:-3}
@@ -25,6 +26,11 @@ done
 bench_workflow bench_mail "{\"trigger\":{\"source\":\"subscription\",\"priority\":1000},\"start\":\"m1\",\"nodes\":{$nodes}}"
 bench_sql -c "INSERT INTO dummy_users (email, name) SELECT 'test-bench-' || g || '@example.com', 'Bench ' || g
               FROM generate_series(1, $executions) g" >/dev/null
+aged=${AGED:-0}
+if [ "$aged" -gt 0 ]; then
+	bench_bulk_executions bench_mail "$aged" completed
+	bench_bulk_history
+fi
 bench_sql -c "VACUUM ANALYZE" >/dev/null
 
 export PORT=0 BATCH_INTERVAL_MS=60000 LOG_LEVEL=warn EMAIL_MODE=mock
@@ -38,7 +44,7 @@ bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_databa
 start=$(now_s)
 bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
               SELECT u.id, (SELECT id FROM dummy_subscription_types WHERE name = 'basic') FROM dummy_users u" >/dev/null
-bench_wait "SELECT count(*) FROM workflow_executions WHERE status = 'completed'" "$executions" 1200
+bench_wait "SELECT count(*) FROM workflow_executions WHERE status = 'completed'" "$((executions + aged))" 1200
 end=$(now_s)
 
 peak_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -46,10 +52,10 @@ coordinator_kb=$(peak_kb "$coordinator")
 children_kb=$(for c in $(cat "/proc/$pool/task/$pool/children" 2>/dev/null); do peak_kb "$c"; done | paste -sd, -)
 kill -TERM "$coordinator" "$pool"
 wait "$coordinator" "$pool" 2>/dev/null || true
-emails=$(bench_sql -c "SELECT count(*) FROM email_logs")
+emails=$(bench_sql -c "SELECT count(*) FROM email_logs WHERE subject <> 'bulk'")
 limit=$(bash "$(dirname "$0")/pgbench_limit.sh" 10 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
 
-python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" <<'PY'
+python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" <<'PY'
 import json, sys
 n, k, p = map(int, sys.argv[1:4])
 secs = float(sys.argv[5]) - float(sys.argv[4])
@@ -57,6 +63,7 @@ children = [int(x) for x in sys.argv[7].split(',') if x]
 limit = float(sys.argv[9])
 steps_per_s = n * k / secs
 print(json.dumps({"bench": "throughput", "executions": n, "steps_per_execution": k, "processes": p,
+                  "aged_executions": int(sys.argv[10]),
                   "seconds": round(secs, 3), "executions_per_s": round(n / secs, 1),
                   "steps_per_s": round(steps_per_s, 1), "emails_logged": int(sys.argv[8]),
                   "pgbench_jobs_per_s": limit, "ratio_to_pgbench": round(steps_per_s / limit, 3),

@@ -37,6 +37,9 @@ if [ -z "${DATABASE_URL:-}" ] && [ -z "${DB_HOST:-}" ]; then
 	wf_log "PostgreSQL runs in $pgdir (psql \"$DATABASE_URL\")"
 fi
 
+# Demo time: a day of the shipped workflows' waits lasts a second (README).
+export DELAY_SCALE=${DELAY_SCALE:-86400}
+wf_log "DELAY_SCALE=$DELAY_SCALE (a day lasts $(python3 -c "print(round(86400 / $DELAY_SCALE, 3))") s)"
 build/coordinator/wf-coordinator migrate
 build/coordinator/wf-coordinator &
 coordinator=$!

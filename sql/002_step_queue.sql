@@ -97,13 +97,17 @@ $$;
 
 -- Claims up to p_limit due steps for worker p_worker. SKIP LOCKED lets
 -- concurrent claimers take disjoint rows without waiting on each other.
--- (PL/pgSQL rather than SQL so that its plan is prepared once per session.)
+-- The executions move to 'running' with their history rows written in the
+-- same statement, set-based (the transition trigger stands aside for it:
+-- only the legal moves to running are made). PL/pgSQL rather than SQL so
+-- that the plan is prepared once per session.
 CREATE FUNCTION wf_claim_steps(p_worker bigint, p_limit integer, p_lease_s integer)
 RETURNS TABLE (step_id bigint, claims integer, execution_id uuid, node_id text, kind text,
                attempt integer, workflow_id bigint, workflow_version integer,
                status text, context jsonb, trigger_table text, trigger_id bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM set_config('wf.engine', 'on', true);
     RETURN QUERY
     WITH picked AS (
         SELECT s.id FROM wf_steps s
@@ -118,18 +122,22 @@ BEGIN
         FROM picked WHERE s.id = picked.id
         RETURNING s.*
     ), started AS (
-        -- Runs to completion although nothing reads it (data-modifying CTE).
+        -- Runs to completion although only the history reads it (data-modifying CTE).
         UPDATE workflow_executions e
         SET status = 'running', current_node = c.node_id, attempt = c.attempt,
-            last_result = NULL, last_error = NULL
-        FROM claimed c
-        WHERE e.id = c.execution_id AND e.status IN ('idle', 'stepCompleted', 'retrying', 'delayed')
-        RETURNING e.id
+            last_result = NULL, last_error = NULL, updated_at = now()
+        FROM claimed c JOIN workflow_executions before ON before.id = c.execution_id
+        WHERE e.id = c.execution_id AND before.status IN ('idle', 'stepCompleted', 'retrying', 'delayed')
+        RETURNING e.id, before.status AS from_status, c.node_id, c.attempt
+    ), history AS (
+        INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt)
+        SELECT st.id, st.node_id, st.from_status, 'running', st.attempt FROM started st
     )
     SELECT c.id, c.claims, c.execution_id, c.node_id, c.kind, c.attempt,
            e.workflow_id, e.workflow_version, e.status, e.context, e.trigger_table, e.trigger_id
     FROM claimed c JOIN workflow_executions e ON e.id = c.execution_id
     ORDER BY c.run_at;
+    PERFORM set_config('wf.engine', 'off', true);
 END $$;
 
 -- Ends the database session of a dead worker, if it is still there. The

@@ -83,8 +83,14 @@ BEGIN
     RETURN NEW;
 END $$;
 
+-- Every update goes through the trigger but the engine's two set-based hot
+-- paths (claiming a batch, finishing a batch of 'next' outcomes), which
+-- only make transitions of the table, write their history rows themselves
+-- in one INSERT, and say so with the transaction-local wf.engine = 'on'
+-- for just those statements (see wf_claim_steps, wf_steps_finish_next).
 CREATE TRIGGER workflow_executions_transition BEFORE UPDATE ON workflow_executions
-    FOR EACH ROW EXECUTE FUNCTION wf_execution_transition();
+    FOR EACH ROW WHEN (current_setting('wf.engine', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION wf_execution_transition();
 
 -- The first history row of every new execution, for a whole INSERT at once.
 CREATE FUNCTION wf_execution_created() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -507,10 +507,22 @@ BEGIN
         FROM unnest(execs, nodes, kinds) AS u(e, n, k)
         WHERE u.k = 'resume' AND d.execution_id = u.e AND d.node_id = u.n AND d.status = 'waiting';
 
-        UPDATE workflow_executions e SET status = 'stepCompleted', last_result = u.r, last_error = NULL
-        FROM unnest(execs, results) AS u(id, r) WHERE e.id = u.id;
-        UPDATE workflow_executions e SET status = 'completed', last_result = NULL
-        FROM unnest(execs, nexts) AS u(id, nx) WHERE e.id = u.id AND u.nx IS NULL;
+        -- running -> stepCompleted (-> completed): legal by construction (every
+        -- row was checked 'running' above), so the history is written here in
+        -- one INSERT and the transition trigger stands aside.
+        PERFORM set_config('wf.engine', 'on', true);
+        UPDATE workflow_executions e
+        SET status = CASE WHEN u.nx IS NULL THEN 'completed' ELSE 'stepCompleted' END,
+            last_result = CASE WHEN u.nx IS NULL THEN NULL ELSE u.r END, last_error = NULL,
+            updated_at = now(), completed_at = CASE WHEN u.nx IS NULL THEN now() END
+        FROM unnest(execs, results, nexts) AS u(id, r, nx) WHERE e.id = u.id;
+        INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, result)
+        SELECT u.id, u.n, 'running', 'stepCompleted', u.a, u.r
+        FROM unnest(execs, nodes, attempts, results) AS u(id, n, a, r)
+        UNION ALL
+        SELECT u.id, u.n, 'stepCompleted', 'completed', u.a, NULL
+        FROM unnest(execs, nodes, attempts, nexts) AS u(id, n, a, nx) WHERE u.nx IS NULL;
+        PERFORM set_config('wf.engine', 'off', true);
 
         UPDATE wf_steps s
         SET node_id = u.nx, kind = 'run', attempt = 1, run_at = now(), status = 'ready',
