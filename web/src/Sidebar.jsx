@@ -40,6 +40,15 @@ export function Palette({ entries, onAdd }) {
   );
 }
 
+function Version({ workflow }) {
+  return (
+    <span className="muted small-text">
+      v{workflow.version}
+      {workflow.valid === false ? ' · invalid' : ''}
+    </span>
+  );
+}
+
 export function WorkflowList({ list, currentId, currentName, onOpen, onOpenByName, onDelete, onRefresh }) {
   const visual = (list && list.visual_workflows) || [];
   const others = (list && list.workflows_without_flow) || [];
@@ -60,10 +69,7 @@ export function WorkflowList({ list, currentId, currentName, onOpen, onOpenByNam
             <button type="button" className="link" onClick={() => onOpen(w.id)} aria-current={w.id === currentId ? 'true' : undefined}>
               {w.name}
             </button>
-            <span className="muted small-text">
-              v{w.version}
-              {w.valid === false ? ' · invalid' : ''}
-            </span>
+            <Version workflow={w} />
             <button type="button" className="small danger" onClick={() => onDelete(w)} aria-label={`delete ${w.name}`}>
               Delete
             </button>
@@ -80,10 +86,7 @@ export function WorkflowList({ list, currentId, currentName, onOpen, onOpenByNam
                 <button type="button" className="link" onClick={() => onOpenByName(w.name)}>
                   {w.name}
                 </button>
-                <span className="muted small-text">
-                  v{w.version}
-                  {w.valid === false ? ' · invalid' : ''}
-                </span>
+                <Version workflow={w} />
               </li>
             ))}
           </ul>

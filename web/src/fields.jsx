@@ -14,61 +14,57 @@ function Help({ id, text }) {
   ) : null;
 }
 
-export function TextField({ id, label, value, onChange, help, required, placeholder, list }) {
+function Required({ required }) {
+  return required ? <span className="field__req"> (required)</span> : null;
+}
+
+const describedBy = (id, help) => (help ? `${id}-help` : undefined);
+
+/** A labelled input (the child, with the same id) and its help text. */
+function Labelled({ id, label, required, help, children }) {
   return (
     <div className="field">
       <label htmlFor={id}>
         {label}
-        {required ? <span className="field__req"> (required)</span> : null}
+        <Required required={required} />
       </label>
-      <input
-        id={id}
-        type="text"
-        value={value ?? ''}
-        placeholder={placeholder}
-        list={list}
-        aria-describedby={help ? `${id}-help` : undefined}
-        onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
-      />
+      {children}
       <Help id={`${id}-help`} text={help} />
     </div>
   );
 }
 
-export function NumberField({ id, label, value, onChange, help, required, min, max, integer }) {
+/** An <input>; an empty one is undefined (the field is left out), anything else parse(text). */
+function InputField({ id, label, value, onChange, help, required, parse, ...attributes }) {
   return (
-    <div className="field">
-      <label htmlFor={id}>
-        {label}
-        {required ? <span className="field__req"> (required)</span> : null}
-      </label>
+    <Labelled id={id} label={label} required={required} help={help}>
       <input
         id={id}
-        type="number"
         value={value ?? ''}
-        min={min}
-        max={max}
-        step={integer ? 1 : 'any'}
-        aria-describedby={help ? `${id}-help` : undefined}
-        onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))}
+        aria-describedby={describedBy(id, help)}
+        onChange={(e) => onChange(e.target.value === '' ? undefined : parse(e.target.value))}
+        {...attributes}
       />
-      <Help id={`${id}-help`} text={help} />
-    </div>
+    </Labelled>
   );
+}
+
+export function TextField({ placeholder, list, ...field }) {
+  return <InputField type="text" parse={String} placeholder={placeholder} list={list} {...field} />;
+}
+
+export function NumberField({ min, max, integer, ...field }) {
+  return <InputField type="number" parse={Number} min={min} max={max} step={integer ? 1 : 'any'} {...field} />;
 }
 
 export function SelectField({ id, label, value, options, onChange, help, required, emptyLabel }) {
   const known = options.some((o) => o.value === value);
   return (
-    <div className="field">
-      <label htmlFor={id}>
-        {label}
-        {required ? <span className="field__req"> (required)</span> : null}
-      </label>
+    <Labelled id={id} label={label} required={required} help={help}>
       <select
         id={id}
         value={value ?? ''}
-        aria-describedby={help ? `${id}-help` : undefined}
+        aria-describedby={describedBy(id, help)}
         onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
       >
         <option value="">{emptyLabel || '—'}</option>
@@ -79,8 +75,7 @@ export function SelectField({ id, label, value, options, onChange, help, require
           </option>
         ))}
       </select>
-      <Help id={`${id}-help`} text={help} />
-    </div>
+    </Labelled>
   );
 }
 
@@ -100,7 +95,7 @@ export function DurationField({ id, label, seconds, onChange, help, required }) 
     <fieldset className="field field--duration">
       <legend>
         {label}
-        {required ? <span className="field__req"> (required)</span> : null}
+        <Required required={required} />
       </legend>
       <div className="field__row">
         <label htmlFor={`${id}-value`} className="visually-hidden">
@@ -189,7 +184,7 @@ export function JsonField({ id, label, value, onChange, help, required, jsonlogi
     onChange(parsed.value);
   };
 
-  const describedBy = [`${id}-status`, help ? `${id}-help` : null].filter(Boolean).join(' ');
+  const described = [`${id}-status`, describedBy(id, help)].filter(Boolean).join(' ');
   let statusText = '';
   let statusClass = '';
   if (syntax) {
@@ -200,11 +195,7 @@ export function JsonField({ id, label, value, onChange, help, required, jsonlogi
     statusClass = check.state;
   }
   return (
-    <div className="field">
-      <label htmlFor={id}>
-        {label}
-        {required ? <span className="field__req"> (required)</span> : null}
-      </label>
+    <Labelled id={id} label={label} required={required} help={help}>
       <textarea
         id={id}
         className="mono"
@@ -212,13 +203,12 @@ export function JsonField({ id, label, value, onChange, help, required, jsonlogi
         spellCheck="false"
         value={text}
         aria-invalid={syntax || (check && check.state === 'bad') ? 'true' : 'false'}
-        aria-describedby={describedBy}
+        aria-describedby={described}
         onChange={(e) => edit(e.target.value)}
       />
       <p className={`field__status field__status--${statusClass}`} id={`${id}-status`} aria-live="polite">
         {statusText}
       </p>
-      <Help id={`${id}-help`} text={help} />
-    </div>
+    </Labelled>
   );
 }
