@@ -211,6 +211,17 @@ function Editor() {
 
   const changed = useCallback(() => setDirty(true), []);
 
+  // Leaving the page (or reloading) with unsaved changes asks first.
+  useEffect(() => {
+    if (!dirty) return undefined;
+    const warn = (e) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
+
   const selectOnly = useCallback((id) => {
     setNodes((ns) => ns.map((n) => ({ ...n, selected: n.id === id })));
     setEdges((es) => es.map((e) => (e.selected ? { ...e, selected: false } : e)));

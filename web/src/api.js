@@ -8,8 +8,9 @@
 
 const TOKEN_KEY = 'wf-api-token';
 
-let askToken = null; // set by the page: () => Promise<string|null>
+let askToken = null; // set by the page: (refused) => Promise<string|null>
 let pendingAsk = null;
+let memoryToken = null; // when sessionStorage is disabled
 
 export function setTokenPrompt(fn) {
   askToken = fn;
@@ -32,8 +33,6 @@ function storeToken(token) {
   }
   memoryToken = token || null;
 }
-
-let memoryToken = null;
 
 function currentToken() {
   return storedToken() || memoryToken;
