@@ -12,10 +12,13 @@ const POLL_MS = 500;
 
 const DEFAULT_CONTEXT = JSON.stringify({ user: { id: 1, email: 'test-ada@example.com', name: 'Ada', engaged: false } }, null, 2);
 
-function time(at) {
+/** A timestamp as the time of day (with milliseconds for the history); another day's with its date. */
+function time(at, ms = true) {
   if (!at) return '';
   const d = new Date(at);
-  return Number.isNaN(d.getTime()) ? String(at) : d.toLocaleTimeString(undefined, { hour12: false }) + `.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  if (Number.isNaN(d.getTime())) return String(at);
+  const day = d.toDateString() === new Date().toDateString() ? '' : `${d.toLocaleDateString()} `;
+  return `${day}${d.toLocaleTimeString(undefined, { hour12: false })}${ms ? `.${String(d.getMilliseconds()).padStart(3, '0')}` : ''}`;
 }
 
 function short(value) {
@@ -233,7 +236,7 @@ export function ExecutionList({ workflowName, onWatch, refreshKey }) {
           <tbody>
             {list.map((e) => (
               <tr key={e.id}>
-                <td className="mono">{time(e.created_at)}</td>
+                <td className="mono">{time(e.created_at, false)}</td>
                 <td>
                   {e.workflow_name} v{e.workflow_version}
                 </td>
