@@ -6,7 +6,8 @@
  *
  * Both answer on the loop: the templates are the set the coordinator
  * already holds (loaded at start and on SIGHUP, the one saves are checked
- * against), and a rule check is bounded work on a body of at most
+ * against), whose read lock never waits here because its only writer is
+ * this same loop; and a rule check is bounded work on a body of at most
  * HTTP_MAX_BODY bytes.
  */
 #include "api.h"
