@@ -73,7 +73,7 @@ bench_bulk_executions() {
 	bench_sql <<SQL >/dev/null
 BEGIN;
 CREATE TEMP TABLE bulk ON COMMIT DROP AS
-SELECT gen_random_uuid() AS id, g FROM generate_series(1, $count) g;
+SELECT wf_uuid7() AS id, g FROM generate_series(1, $count) g;
 INSERT INTO workflow_executions (id, workflow_id, workflow_name, workflow_version, status, current_node,
                                  context, created_at, completed_at)
 SELECT b.id, w.id, w.name, w.version, '$status', w.definition ->> 'start',
