@@ -52,13 +52,22 @@ COMMIT;
 SQL
 }
 
-# bench_wait SQL EXPECTED TIMEOUT_S: polls a one-value query until it returns EXPECTED.
+# bench_wait SQL EXPECTED TIMEOUT_S [POLL_S]: polls a one-value query until
+# it returns EXPECTED, every POLL_S seconds (default 0.05). A timed run polls
+# slowly (each poll is a new backend and a scan that competes with the engine)
+# and takes its end from the rows' own timestamps (bench_epoch).
 bench_wait() {
 	local deadline=$((SECONDS + $3))
 	while [ "$(bench_sql -c "$1")" != "$2" ]; do
 		[ $SECONDS -lt $deadline ] || { echo "timed out waiting for: $1" >&2; return 1; }
-		sleep 0.05
+		sleep "${4:-0.05}"
 	done
+}
+
+# bench_epoch SQL: the timestamp a query returns, in seconds since the epoch
+# (the database runs on this host, so it compares with now_s).
+bench_epoch() {
+	bench_sql -c "SELECT extract(epoch FROM ($1))"
 }
 
 now_s() { date +%s.%N; }

@@ -26,8 +26,8 @@ bench_sql -c "SELECT count(wf_execute('noop')) FROM generate_series(1, $executio
 start=$(now_s)
 WORKER_PROCESSES=$procs LOG_LEVEL=warn "$WORKER" 2>/dev/null &
 pool=$!
-bench_wait "SELECT count(*) FROM workflow_executions WHERE status <> 'completed'" 0 600
-end=$(now_s)
+bench_wait "SELECT count(*) FROM workflow_executions WHERE status <> 'completed'" 0 600 0.5
+end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
 kill -TERM "$pool"; wait "$pool" || true
 
 python3 - "$steps" "$procs" "$per" "$executions" "$start" "$end" <<'PY'

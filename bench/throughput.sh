@@ -9,10 +9,15 @@
 # ratio of steps/s to the pgbench queue limit measured on the same cluster
 # right after (bench/pgbench_limit.sh). AGED=N first fills the database with
 # N finished executions and their history and emails (bench/bloat.sh).
+# EMAIL_MODE=smtp delivers every email over SMTP to the aiosmtpd test server
+# on loopback (tests/support/smtp_server.py, discarding), instead of the mock
+# mode's log row alone.
 set -euo pipefail
 executions=${1:-10000}
 steps=${2:-3}
 procs=${3:-2}
+email_mode=${EMAIL_MODE:-mock}
+unset EMAIL_MODE # until the SMTP server runs: migrate checks the settings
 . "$(dirname "$0")/lib.sh"
 bench_build
 bench_cluster
@@ -33,7 +38,16 @@ if [ "$aged" -gt 0 ]; then
 fi
 bench_sql -c "VACUUM ANALYZE" >/dev/null
 
-export PORT=0 BATCH_INTERVAL_MS=60000 LOG_LEVEL=warn EMAIL_MODE=mock
+export PORT=0 BATCH_INTERVAL_MS=60000 LOG_LEVEL=warn EMAIL_MODE=$email_mode
+smtp_server=""
+if [ "$email_mode" = smtp ]; then
+	smtp_dir=$(mktemp -d /tmp/wf-bench-smtp.XXXXXX)
+	coproc SMTP { exec /usr/bin/python3 "$bench_root/tests/support/smtp_server.py" --dir "$smtp_dir" --discard --remove-dir; }
+	smtp_server=$SMTP_PID
+	read -r ready port <&"${SMTP[0]}"
+	[ "$ready" = READY ] || { echo "the SMTP server did not start" >&2; exit 1; }
+	export SMTP_HOST=127.0.0.1 SMTP_PORT=$port SMTP_TLS=off
+fi
 "$COORDINATOR" 2>/dev/null &
 coordinator=$!
 WORKER_PROCESSES=$procs "$WORKER" 2>/dev/null &
@@ -44,18 +58,18 @@ bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_databa
 start=$(now_s)
 bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
               SELECT u.id, (SELECT id FROM dummy_subscription_types WHERE name = 'basic') FROM dummy_users u" >/dev/null
-bench_wait "SELECT count(*) FROM workflow_executions WHERE status = 'completed'" "$((executions + aged))" 1200
-end=$(now_s)
+bench_wait "SELECT count(*) FROM workflow_executions WHERE status = 'completed'" "$((executions + aged))" 1200 0.5
+end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
 
 peak_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo 0; }
 coordinator_kb=$(peak_kb "$coordinator")
 children_kb=$(for c in $(cat "/proc/$pool/task/$pool/children" 2>/dev/null); do peak_kb "$c"; done | paste -sd, -)
-kill -TERM "$coordinator" "$pool"
-wait "$coordinator" "$pool" 2>/dev/null || true
-emails=$(bench_sql -c "SELECT count(*) FROM email_logs WHERE subject <> 'bulk'")
+kill -TERM "$coordinator" "$pool" $smtp_server
+wait "$coordinator" "$pool" $smtp_server 2>/dev/null || true
+emails=$(bench_sql -c "SELECT count(*) FROM email_logs WHERE subject <> 'bulk' AND status = 'sent' AND mode = '$email_mode'")
 limit=$(bash "$(dirname "$0")/pgbench_limit.sh" 10 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
 
-python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" <<'PY'
+python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" <<'PY'
 import json, sys
 n, k, p = map(int, sys.argv[1:4])
 secs = float(sys.argv[5]) - float(sys.argv[4])
@@ -63,9 +77,9 @@ children = [int(x) for x in sys.argv[7].split(',') if x]
 limit = float(sys.argv[9])
 steps_per_s = n * k / secs
 print(json.dumps({"bench": "throughput", "executions": n, "steps_per_execution": k, "processes": p,
-                  "aged_executions": int(sys.argv[10]),
+                  "email_mode": sys.argv[11], "aged_executions": int(sys.argv[10]),
                   "seconds": round(secs, 3), "executions_per_s": round(n / secs, 1),
-                  "steps_per_s": round(steps_per_s, 1), "emails_logged": int(sys.argv[8]),
+                  "steps_per_s": round(steps_per_s, 1), "emails_sent": int(sys.argv[8]), "emails_per_s": round(int(sys.argv[8]) / secs, 1),
                   "pgbench_jobs_per_s": limit, "ratio_to_pgbench": round(steps_per_s / limit, 3),
                   "coordinator_peak_rss_mb": round(int(sys.argv[6]) / 1024, 1),
                   "worker_child_peak_rss_mb": [round(c / 1024, 1) for c in children]}))
