@@ -494,6 +494,30 @@ static PGresult *round_trip(runner_t *r, int limit)
 }
 
 /* The batch in hand is recorded: count it and let it go. */
+/*
+ * A batch of slow external steps can outlast the steps' lease, after which
+ * the sweeper hands the unstarted rest to another worker while this one
+ * still means to run them — two sends of one email. So a step not started
+ * by half its lease is given back instead: deferred to now, it is claimed
+ * afresh (the execution shows running -> delayed -> running).
+ */
+static bool give_back_if_stale(runner_t *r, step_t *s, double claimed_ms)
+{
+	if (wftime_monotonic_ms() - claimed_ms < r->cfg->step_lease_s * 500.0)
+		return false;
+	exec_outcome_init(&s->out);
+	s->out.status = EXEC_ERROR;
+	s->out.deferred = true;
+	s->out.run_at = wftime_now();
+	s->verb = "defer";
+	snprintf(s->out.error, sizeof(s->out.error),
+		 "given back unstarted: its batch ran past half the step lease (%d s)", r->cfg->step_lease_s);
+	s->out.result = json_object();
+	json_add_string(s->out.result, "deferred", s->out.error);
+	log_warn("step %s of %s %s", s->node_id, s->execution_id, s->out.error);
+	return true;
+}
+
 static void pending_done(runner_t *r)
 {
 	count_outcomes(r, r->pending.steps, r->pending.n);
@@ -504,6 +528,7 @@ int runner_round(runner_t *r, int *claimed)
 {
 	PGresult *res = round_trip(r, r->cfg->worker_batch);
 	step_t *steps;
+	double claimed_ms;
 	int n;
 
 	*claimed = 0;
@@ -532,8 +557,11 @@ int runner_round(runner_t *r, int *claimed)
 		abort();
 	parse_claim(res, steps);
 	r->pending = (batch_t){ res, steps, n };
+	claimed_ms = wftime_monotonic_ms();
 	for (int i = 0; i < n; i++) {
 		slot_beat(r->slot);
+		if (give_back_if_stale(r, &steps[i], claimed_ms))
+			continue;
 		execute_step(r, &steps[i]);
 		if (is_external(r, &steps[i]) && commit_step(r, &steps[i]) < 0)
 			return -1;

@@ -3,8 +3,9 @@
  * templates through SMTP to aiosmtpd (headers, both parts, hostile values
  * escaped in HTML only), SMTP failures retried or failed per the node's
  * policy with every attempt logged, SMS and signed webhooks to a real HTTP
- * receiver, and the fleet-wide email rate limit deferring steps instead of
- * failing them.
+ * receiver, the fleet-wide email rate limit deferring steps instead of
+ * failing them, and a batch of slow calls giving back the steps it could not
+ * start within half their lease rather than racing the sweeper.
  */
 #include <check.h>
 #include <openssl/hmac.h>
@@ -222,6 +223,44 @@ START_TEST(rate_limit_defers_instead_of_failing)
 }
 END_TEST
 
+/*
+ * One worker claims eight webhook calls of a second each, with a lease of
+ * 5 s and the coordinator's sweeper rescuing expired leases: after half the
+ * lease the unstarted rest is given back and claimed afresh, so no call is
+ * made twice and none is rescued from under the worker.
+ */
+START_TEST(slow_batch_gives_back_unstarted_steps_before_the_lease_runs_out)
+{
+	testdb_t *t = testdb_new("giveback");
+	const char *hook_args[] = { "--slow", "1.0", NULL };
+	peer_t *hook = peer_must_start("http_receiver.py", hook_args);
+	const char *env[] = { "WORKER_PROCESSES=1", "WORKER_BATCH=8", "STEP_LEASE_S=5", NULL };
+	const char *coordinator_env[] = { "PORT=0", "LOG_FORMAT=json", "STEP_LEASE_S=5", NULL };
+	char def[512];
+	pid_t pool, coordinator;
+
+	snprintf(def, sizeof(def), "{\"start\":\"w\",\"nodes\":{\"w\":{\"type\":\"webhook\","
+		 "\"url\":\"http://127.0.0.1:%d/slow\",\"body\":{\"n\":{\"var\":\"n\"}}}}}", hook->port);
+	fixture_workflow(t, "test-slow", def);
+	fixture_executions(t, "test-slow", 8, "{\"n\":1}");
+	pool = start_pool(env);
+	coordinator = proc_start("WF_COORDINATOR", NULL, coordinator_env, "/tmp/wf-test-delivery-coordinator.log");
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'", 8, 30000), 8);
+	ck_assert_int_eq(peer_count(hook, "req"), 8);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM webhook_logs WHERE status = 'sent'", 0, NULL), 8);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM webhook_logs", 0, NULL), 8);
+	ck_assert_int_gt(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE to_status = 'delayed'"
+				     " AND result ->> 'deferred' LIKE 'given back unstarted%'", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE to_status IN ('stepFailed', 'failed')",
+				     0, NULL), 0);
+	proc_stop(coordinator);
+	proc_stop(pool);
+	peer_stop(hook);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("delivery", 120, each_template_arrives_over_smtp,
 	    smtp_failures_follow_the_retry_policy_and_every_attempt_is_logged,
-	    sms_and_signed_webhooks_reach_a_real_receiver, rate_limit_defers_instead_of_failing)
+	    sms_and_signed_webhooks_reach_a_real_receiver, rate_limit_defers_instead_of_failing,
+	    slow_batch_gives_back_unstarted_steps_before_the_lease_runs_out)
