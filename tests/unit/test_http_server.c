@@ -9,6 +9,7 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1237,6 +1238,78 @@ START_TEST(static_files_are_served_and_cannot_escape)
 }
 END_TEST
 
+/* Fetches path with an Accept-Encoding header (or none) and no decoding by curl. */
+static long get_encoded(const char *path, const char *accept, resp_t *r)
+{
+	const char *headers[2] = { accept, NULL };
+
+	return request("GET", path, accept ? headers : NULL, NULL, 0, r);
+}
+
+START_TEST(gzip_siblings_go_to_clients_that_accept_them)
+{
+	char dir[64] = "/tmp/wf-http-gzip-XXXXXX", path[128], gz_path[160], cmd[300], header[200], etag[128];
+	const char *cond[3] = { "Accept-Encoding: gzip", header, NULL };
+	http_server_options_t o;
+	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	struct stat gz;
+	FILE *f;
+	resp_t r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/app.js", dir);
+	snprintf(gz_path, sizeof(gz_path), "%s.gz", path);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 500; i++)
+		fprintf(f, "console.log('line %d');\n", i);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "gzip -9 -k '%s'", path);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(stat(gz_path, &gz), 0);
+	http_server_options_init(&o);
+	o.static_dir = dir;
+	srv_start(&o);
+
+	/* No Accept-Encoding, or gzip refused with q=0: the file as it is. */
+	ck_assert_int_eq(get_encoded("/app.js", NULL, &r), 200);
+	ck_assert(!resp_header(r.headers, "Content-Encoding", header, sizeof(header)));
+	ck_assert_ptr_nonnull(strstr(r.body, "console.log('line 499');"));
+	resp_free(&r);
+	ck_assert_int_eq(get_encoded("/app.js", "Accept-Encoding: br, gzip;q=0", &r), 200);
+	ck_assert(!resp_header(r.headers, "Content-Encoding", header, sizeof(header)));
+	resp_free(&r);
+
+	/* Accepted: the sibling's bytes, marked, tagged apart, varying by encoding. */
+	ck_assert_int_eq(get_encoded("/app.js", "Accept-Encoding: deflate, GZIP;q=0.8", &r), 200);
+	ck_assert(resp_header(r.headers, "Content-Encoding", header, sizeof(header)));
+	ck_assert_str_eq(header, "gzip");
+	ck_assert(resp_header(r.headers, "Vary", header, sizeof(header)));
+	ck_assert_str_eq(header, "Accept-Encoding");
+	ck_assert(resp_header(r.headers, "Content-Type", header, sizeof(header)));
+	ck_assert_str_eq(header, "text/javascript; charset=utf-8");
+	ck_assert_uint_eq(r.len, (size_t)gz.st_size);
+	ck_assert(r.len > 2 && (unsigned char)r.body[0] == 0x1f && (unsigned char)r.body[1] == 0x8b);
+	ck_assert(resp_header(r.headers, "ETag", etag, sizeof(etag)));
+	ck_assert_ptr_nonnull(strstr(etag, "-gz\""));
+	resp_free(&r);
+	snprintf(header, sizeof(header), "If-None-Match: %s", etag);
+	ck_assert_int_eq(request("GET", "/app.js", cond, NULL, 0, &r), 304);
+	resp_free(&r);
+
+	/* A sibling older than the file is stale: the file is sent instead. */
+	ck_assert_int_eq(utimensat(AT_FDCWD, gz_path, old, 0), 0);
+	ck_assert_int_eq(get_encoded("/app.js", "Accept-Encoding: gzip", &r), 200);
+	ck_assert(!resp_header(r.headers, "Content-Encoding", header, sizeof(header)));
+	ck_assert_ptr_nonnull(strstr(r.body, "console.log('line 0');"));
+	resp_free(&r);
+	srv_stop();
+	unlink(gz_path);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(a_hundred_concurrent_clients)
 {
 	enum { N = 100 };
@@ -1452,6 +1525,6 @@ RUNNER_MAIN("http_server", 30, routes_capture_decoded_params_and_query,
 	    garbage_gets_400_and_the_server_stays_up, slow_clients_are_timed_out,
 	    deferred_handlers_run_on_the_threadpool, client_leaving_during_deferred_work_is_safe,
 	    bearer_token_guards_all_but_public_routes, static_files_are_served_and_cannot_escape,
-	    a_hundred_concurrent_clients, connections_beyond_the_limit_are_refused,
+	    gzip_siblings_go_to_clients_that_accept_them, a_hundred_concurrent_clients, connections_beyond_the_limit_are_refused,
 	    request_ids_are_honoured_when_sane, graceful_close_finishes_requests_in_flight,
 	    bad_routes_are_refused)
