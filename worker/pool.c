@@ -266,7 +266,8 @@ static void child_exited(pool_t *p, int i, int status)
 	pool_slot_t *s = &p->slots[i];
 	int64_t worker_id = atomic_load(&p->shared[i].worker_id);
 	double now = wftime_monotonic_ms();
-	bool expected = s->state == SLOT_STOPPING;
+	/* A Ctrl-C reaches the children with the parent: their exit then is no surprise. */
+	bool expected = s->state == SLOT_STOPPING || p->draining || sig_term || sig_quit;
 	char reason[96];
 	char running[SLOT_STEP_MAX];
 
