@@ -54,7 +54,8 @@ SQL
 
 # bench_wait SQL EXPECTED TIMEOUT_S [POLL_S]: polls a one-value query until
 # it returns EXPECTED, every POLL_S seconds (default 0.05). A timed run polls
-# slowly (each poll is a new backend and a scan that competes with the engine)
+# slowly, every 2 s (each poll is a new psql and a new backend, ~30 ms of CPU
+# taken from the engine, and a scan)
 # and takes its end from the rows' own timestamps (bench_epoch).
 bench_wait() {
 	local deadline=$((SECONDS + $3))

@@ -1,0 +1,193 @@
+/*
+ * test_chain.c - a step that moves on stays with the worker that ran it
+ * (sql/012_lean_step_path.sql): the round hands it back claimed for its
+ * next node, with a new claim counter, the history complete, and its row
+ * updated without touching an index; a stopping worker chains nothing; a
+ * quarter of every batch is kept for the queue.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "runner.h"
+#include "testdb.h"
+
+static const char *const three =
+	"{\"name\":\"three\",\"start\":\"a\",\"nodes\":{"
+	"\"a\":{\"type\":\"noop\",\"next\":\"b\"},"
+	"\"b\":{\"type\":\"noop\",\"next\":\"c\"},"
+	"\"c\":{\"type\":\"noop\"}}}";
+
+static const char *const sql_round =
+	"SELECT step_id, claims, node_id, status FROM wf_worker_round($1::bigint, $2::int, 60, $3::jsonb)"
+	" ORDER BY step_id";
+
+static char worker[24];
+
+static void register_worker(testdb_t *t)
+{
+	snprintf(worker, sizeof(worker), "%ld",
+		 testdb_long(t, "SELECT wf_worker_register('chain', 1, 0, 1)", 0, NULL));
+}
+
+/* One round of the worker: records done (a JSON array), claims up to limit. Caller clears. */
+static PGresult *round_of(testdb_t *t, int limit, const char *done)
+{
+	char lim[16];
+	const char *params[3] = { worker, lim, done };
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	return testdb_query(t, sql_round, 3, params);
+}
+
+/* The 'next' outcomes of every step in res, each moving on to next (NULL: the end). */
+static void next_outcomes(PGresult *res, const char *next, char *out, size_t size)
+{
+	size_t len = (size_t)snprintf(out, size, "[");
+
+	for (int i = 0; i < PQntuples(res); i++)
+		len += (size_t)snprintf(out + len, size - len,
+					"%s{\"step\":%s,\"claims\":%s,\"outcome\":\"next\",\"next\":%s%s%s,\"result\":{}}",
+					i ? "," : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+					next ? "\"" : "", next ? next : "null", next ? "\"" : "");
+	snprintf(out + len, size - len, "]");
+}
+
+START_TEST(a_step_that_moves_on_stays_claimed_by_its_worker)
+{
+	testdb_t *t = testdb_new("chain");
+	PGresult *res;
+	char done[512], step[24], lease[64], expect[64];
+	const char *ps[1] = { step };
+
+	fixture_workflow(t, "three", three);
+	fixture_execution(t, "three", NULL);
+	register_worker(t);
+	res = round_of(t, 4, "[]");
+	ck_assert_int_eq(PQntuples(res), 1);
+	snprintf(step, sizeof(step), "%s", PQgetvalue(res, 0, 0));
+	ck_assert_str_eq(PQgetvalue(res, 0, 1), "1");
+	next_outcomes(res, "b", done, sizeof(done));
+	PQclear(res);
+	snprintf(lease, sizeof(lease), "%s", testdb_text(t, "SELECT lease_expires_at FROM wf_steps", 0, NULL));
+
+	/* Recorded and handed back in the same round, for node b, under a new claim. */
+	testdb_exec(t, "BEGIN");
+	res = round_of(t, 4, done);
+	ck_assert_int_eq(PQntuples(res), 1);
+	ck_assert_str_eq(PQgetvalue(res, 0, 0), step);
+	ck_assert_str_eq(PQgetvalue(res, 0, 1), "2");
+	ck_assert_str_eq(PQgetvalue(res, 0, 2), "b");
+	ck_assert_str_eq(PQgetvalue(res, 0, 3), "running");
+	/* Only unindexed columns changed: a HOT update, no index entry. */
+	ck_assert_int_eq(testdb_long(t, "SELECT pg_stat_get_xact_tuples_hot_updated('wf_steps'::regclass)",
+				     0, NULL), 1);
+	testdb_exec(t, "COMMIT");
+	next_outcomes(res, "c", done, sizeof(done));
+	PQclear(res);
+	snprintf(expect, sizeof(expect), "claimed %s b", worker);
+	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || claimed_by || ' ' || node_id FROM wf_steps", 0, NULL),
+			 expect);
+	ck_assert_str_eq(testdb_text(t, "SELECT lease_expires_at FROM wf_steps", 0, NULL), lease);
+	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || current_node FROM workflow_executions", 0, NULL),
+			 "running b");
+
+	/* The claim it had before is spent: a late outcome for node a is refused. */
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_step_finish($1::bigint, 1, 'next', 'b')", 1, ps), "stale");
+
+	/* Twice more: c runs chained, then the execution ends and its row goes. */
+	res = round_of(t, 4, done);
+	ck_assert_int_eq(PQntuples(res), 1);
+	ck_assert_str_eq(PQgetvalue(res, 0, 2), "c");
+	next_outcomes(res, NULL, done, sizeof(done));
+	PQclear(res);
+	PQclear(round_of(t, 4, done));
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_executions", 0, NULL), "completed");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+	/* Every transition has its history row, in order. */
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(coalesce(node_id, '-') || ':' || to_status, ' ' ORDER BY id)"
+				     " FROM workflow_execution_history", 0, NULL),
+			 "a:idle a:running a:stepCompleted b:running b:stepCompleted c:running c:stepCompleted"
+			 " c:completed");
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_stopping_worker_chains_nothing)
+{
+	testdb_t *t = testdb_new("chainstop");
+	PGresult *res;
+	char done[512];
+
+	fixture_workflow(t, "three", three);
+	fixture_execution(t, "three", NULL);
+	register_worker(t);
+	res = round_of(t, 4, "[]");
+	next_outcomes(res, "b", done, sizeof(done));
+	PQclear(res);
+	/* Its last round claims nothing (limit 0): the step goes back to the queue. */
+	res = round_of(t, 0, done);
+	ck_assert_int_eq(PQntuples(res), 0);
+	PQclear(res);
+	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || node_id || ' ' || coalesce(claimed_by::text, '-')"
+				     " FROM wf_steps", 0, NULL), "ready b -");
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_executions", 0, NULL), "stepCompleted");
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_quarter_of_every_batch_is_kept_for_the_queue)
+{
+	testdb_t *t = testdb_new("chainfair");
+	PGresult *res;
+	char done[2048];
+	int at_a = 0, at_b = 0;
+
+	fixture_workflow(t, "three", three);
+	fixture_executions(t, "three", 8, NULL);
+	register_worker(t);
+	res = round_of(t, 4, "[]");
+	ck_assert_int_eq(PQntuples(res), 4);
+	next_outcomes(res, "b", done, sizeof(done));
+	PQclear(res);
+	/* Of four steps moving on, three chain; the fourth slot goes to a waiting execution. */
+	res = round_of(t, 4, done);
+	ck_assert_int_eq(PQntuples(res), 4);
+	for (int i = 0; i < PQntuples(res); i++) {
+		at_a += strcmp(PQgetvalue(res, i, 2), "a") == 0;
+		at_b += strcmp(PQgetvalue(res, i, 2), "b") == 0;
+	}
+	PQclear(res);
+	ck_assert_int_eq(at_b, 3);
+	ck_assert_int_eq(at_a, 1);
+	/* The step that did not chain waits in the queue behind the older ones. */
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id, ' ' ORDER BY run_at) FROM wf_steps"
+				     " WHERE status = 'ready'", 0, NULL), "a a a b");
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_chained_step_gets_a_fresh_lease_when_its_own_runs_low)
+{
+	testdb_t *t = testdb_new("chainlease");
+	PGresult *res;
+	char done[512];
+
+	fixture_workflow(t, "three", three);
+	fixture_execution(t, "three", NULL);
+	register_worker(t);
+	res = round_of(t, 4, "[]");
+	next_outcomes(res, "b", done, sizeof(done));
+	PQclear(res);
+	/* Less than three quarters of the 60 s lease left: renewed to a full one. */
+	testdb_exec(t, "UPDATE wf_steps SET lease_expires_at = now() + interval '10 seconds'");
+	PQclear(round_of(t, 4, done));
+	ck_assert_int_eq(testdb_long(t, "SELECT extract(epoch FROM lease_expires_at - now())::int FROM wf_steps",
+				     0, NULL), 60);
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("chain", 60, a_step_that_moves_on_stays_claimed_by_its_worker, a_stopping_worker_chains_nothing,
+	    a_quarter_of_every_batch_is_kept_for_the_queue, a_chained_step_gets_a_fresh_lease_when_its_own_runs_low)
