@@ -9,6 +9,13 @@ CREATE INDEX workflow_execution_history_created ON workflow_execution_history US
 DROP INDEX email_logs_created;
 CREATE INDEX email_logs_created ON email_logs USING brin (created_at);
 
+-- History rows are read by execution, in order (execution_id, id); nothing
+-- looks one up by id alone. That pair, unique since id is, becomes the
+-- primary key, and each row costs one B-tree entry instead of two.
+ALTER TABLE workflow_execution_history DROP CONSTRAINT workflow_execution_history_pkey;
+DROP INDEX workflow_execution_history_execution;
+ALTER TABLE workflow_execution_history ADD PRIMARY KEY (execution_id, id);
+
 -- An execution's row is rewritten by every step, and a rewrite that fits on
 -- its page touches no index (HOT); one that does not fit inserts an entry
 -- in each of the table's six indexes. A row is ~700 bytes (its context
@@ -35,14 +42,17 @@ ALTER TABLE wf_steps SET (fillfactor = 50);
 -- chains nothing.
 DROP FUNCTION wf_steps_finish_next(jsonb);
 
--- Returns each step of p_steps with 'ok' (recorded; the step row was
--- requeued or, at the end of the execution, deleted), 'chained' (recorded
--- and claimed again by p_worker for its next node) or 'unhandled' (left for
--- wf_step_finish, which knows the rarer cases: rescued, paused, cancelled).
+-- p_steps: the round's outcomes as wf_worker_round takes them; only the
+-- 'next' ones of steps still claimed by the caller, of running executions,
+-- are recorded here. Returns those steps with 'ok' (the step row was
+-- requeued or, at the end of the execution, deleted) or 'chained' (claimed
+-- again by p_worker for its next node). The others are left to
+-- wf_step_finish, which knows the rarer cases (rescued, paused, cancelled).
 CREATE FUNCTION wf_steps_finish_next(p_steps jsonb, p_worker bigint, p_chain integer, p_lease_s integer)
 RETURNS TABLE (step_id bigint, outcome text) LANGUAGE plpgsql AS $$
 DECLARE
     ids bigint[];
+    claim_counts integer[];
     execs uuid[];
     nodes text[];
     kinds text[];
@@ -51,27 +61,82 @@ DECLARE
     chains boolean[];
     results jsonb[];
     logs jsonb[];
+    written integer;
+    moved integer := 0;
 BEGIN
-    SELECT array_agg(y.id ORDER BY y.id), array_agg(y.execution_id ORDER BY y.id),
-           array_agg(y.node_id ORDER BY y.id), array_agg(y.kind ORDER BY y.id),
-           array_agg(y.attempt ORDER BY y.id), array_agg(y.next ORDER BY y.id),
-           array_agg(y.chain ORDER BY y.id), array_agg(y.result ORDER BY y.id),
-           array_agg(y.logs ORDER BY y.id)
-    INTO ids, execs, nodes, kinds, attempts, nexts, chains, results, logs
-    FROM (SELECT x.*, x.next IS NOT NULL AND x.claimed_by = p_worker
-                      AND row_number() OVER (PARTITION BY x.next IS NOT NULL ORDER BY x.id) <= p_chain AS chain
-          FROM (SELECT s.id, s.execution_id, s.node_id, s.kind, s.attempt, s.claimed_by,
-                       i.next, i.result, i.logs
-                FROM jsonb_to_recordset(p_steps) AS i(step bigint, claims integer, next text, result jsonb, logs jsonb)
-                JOIN wf_steps s ON s.id = i.step AND s.claims = i.claims AND s.status = 'claimed'
-                JOIN workflow_executions e ON e.id = s.execution_id AND e.status = 'running'
-                ORDER BY s.id
-                FOR UPDATE OF s, e) x) y;
+    -- Read without locking; each write below re-checks what was read and
+    -- takes its row's lock by writing it, step rows before execution rows
+    -- (the order of wf_step_finish and the sweeper). A row that changed in
+    -- between (rescued step, paused or cancelled execution) raises WF40R,
+    -- and the caller records the batch through wf_step_finish instead.
+    SELECT array_agg(x.id ORDER BY x.id), array_agg(x.claims ORDER BY x.id),
+           array_agg(x.execution_id ORDER BY x.id), array_agg(x.node_id ORDER BY x.id),
+           array_agg(x.kind ORDER BY x.id), array_agg(x.attempt ORDER BY x.id),
+           array_agg(x.next ORDER BY x.id), array_agg(x.chain ORDER BY x.id),
+           array_agg(x.result ORDER BY x.id), array_agg(x.logs ORDER BY x.id)
+    INTO ids, claim_counts, execs, nodes, kinds, attempts, nexts, chains, results, logs
+    FROM (SELECT s.id, s.claims, s.execution_id, s.node_id, s.kind, s.attempt, i.next, i.result, i.logs,
+                 i.next IS NOT NULL AND s.claimed_by = p_worker
+                 AND row_number() OVER (PARTITION BY i.next IS NOT NULL ORDER BY s.id) <= p_chain AS chain
+          FROM jsonb_to_recordset(p_steps)
+               AS i(step bigint, claims integer, outcome text, next text, result jsonb, logs jsonb)
+          JOIN wf_steps s ON s.id = i.step AND s.claims = i.claims AND s.status = 'claimed'
+          JOIN workflow_executions e ON e.id = s.execution_id AND e.status = 'running'
+          WHERE i.outcome = 'next') x;
 
     IF ids IS NULL THEN
-        RETURN QUERY SELECT i.step, 'unhandled'::text FROM jsonb_to_recordset(p_steps) AS i(step bigint);
         RETURN;
     END IF;
+
+    UPDATE wf_steps s
+    SET node_id = u.nx, kind = 'run', attempt = 1, claims = s.claims + 1, claimed_at = now(), crashes = 0,
+        lease_expires_at = CASE WHEN s.lease_expires_at < now() + make_interval(secs => p_lease_s * 0.75)
+                                THEN now() + make_interval(secs => p_lease_s)
+                                ELSE s.lease_expires_at END
+    FROM unnest(ids, claim_counts, nexts, chains) AS u(id, c, nx, ch)
+    WHERE s.id = u.id AND s.claims = u.c AND s.status = 'claimed' AND u.ch;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    moved := moved + written;
+    UPDATE wf_steps s
+    SET node_id = u.nx, kind = 'run', attempt = 1, run_at = now(), status = 'ready',
+        claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL, crashes = 0
+    FROM unnest(ids, claim_counts, nexts, chains) AS u(id, c, nx, ch)
+    WHERE s.id = u.id AND s.claims = u.c AND s.status = 'claimed' AND u.nx IS NOT NULL AND NOT u.ch;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    moved := moved + written;
+    DELETE FROM wf_steps s USING unnest(ids, claim_counts, nexts) AS u(id, c, nx)
+    WHERE s.id = u.id AND s.claims = u.c AND s.status = 'claimed' AND u.nx IS NULL;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    IF moved + written <> cardinality(ids) THEN
+        RAISE EXCEPTION 'a step of the batch changed hands while it was recorded' USING ERRCODE = 'WF40R';
+    END IF;
+
+    -- running -> stepCompleted, then -> completed at the end, -> running
+    -- again when chained: legal by construction (every row is checked
+    -- 'running' as it is written), so the history is written here in one
+    -- INSERT and the transition trigger stands aside.
+    PERFORM set_config('wf.engine', 'on', true);
+    UPDATE workflow_executions e
+    SET status = CASE WHEN u.nx IS NULL THEN 'completed' WHEN u.ch THEN 'running' ELSE 'stepCompleted' END,
+        current_node = CASE WHEN u.ch THEN u.nx ELSE e.current_node END,
+        attempt = CASE WHEN u.ch THEN 1 ELSE e.attempt END,
+        last_result = CASE WHEN u.nx IS NULL OR u.ch THEN NULL ELSE u.r END, last_error = NULL,
+        updated_at = now(), completed_at = CASE WHEN u.nx IS NULL THEN now() END
+    FROM unnest(execs, results, nexts, chains) AS u(id, r, nx, ch) WHERE e.id = u.id AND e.status = 'running';
+    GET DIAGNOSTICS written = ROW_COUNT;
+    IF written <> cardinality(ids) THEN
+        RAISE EXCEPTION 'an execution of the batch changed state while it was recorded' USING ERRCODE = 'WF40R';
+    END IF;
+    INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, result)
+    SELECT u.id, u.n, 'running', 'stepCompleted', u.a, u.r
+    FROM unnest(execs, nodes, attempts, results) AS u(id, n, a, r)
+    UNION ALL
+    SELECT u.id, u.n, 'stepCompleted', 'completed', u.a, NULL
+    FROM unnest(execs, nodes, attempts, nexts) AS u(id, n, a, nx) WHERE u.nx IS NULL
+    UNION ALL
+    SELECT u.id, u.nx, 'stepCompleted', 'running', 1, NULL
+    FROM unnest(execs, nexts, chains) AS u(id, nx, ch) WHERE u.ch;
+    PERFORM set_config('wf.engine', 'off', true);
 
     INSERT INTO email_logs (execution_id, node_id, attempt, recipient, subject, template,
                             data, status, mode, message_id, error)
@@ -102,49 +167,11 @@ BEGIN
     FROM unnest(execs, nodes, kinds) AS u(e, n, k)
     WHERE u.k = 'resume' AND d.execution_id = u.e AND d.node_id = u.n AND d.status = 'waiting';
 
-    -- running -> stepCompleted, then -> completed at the end, -> running
-    -- again when chained: legal by construction (every row was checked
-    -- 'running' above), so the history is written here in one INSERT and the
-    -- transition trigger stands aside.
-    PERFORM set_config('wf.engine', 'on', true);
-    UPDATE workflow_executions e
-    SET status = CASE WHEN u.nx IS NULL THEN 'completed' WHEN u.ch THEN 'running' ELSE 'stepCompleted' END,
-        current_node = CASE WHEN u.ch THEN u.nx ELSE e.current_node END,
-        attempt = CASE WHEN u.ch THEN 1 ELSE e.attempt END,
-        last_result = CASE WHEN u.nx IS NULL OR u.ch THEN NULL ELSE u.r END, last_error = NULL,
-        updated_at = now(), completed_at = CASE WHEN u.nx IS NULL THEN now() END
-    FROM unnest(execs, results, nexts, chains) AS u(id, r, nx, ch) WHERE e.id = u.id;
-    INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, result)
-    SELECT u.id, u.n, 'running', 'stepCompleted', u.a, u.r
-    FROM unnest(execs, nodes, attempts, results) AS u(id, n, a, r)
-    UNION ALL
-    SELECT u.id, u.n, 'stepCompleted', 'completed', u.a, NULL
-    FROM unnest(execs, nodes, attempts, nexts) AS u(id, n, a, nx) WHERE u.nx IS NULL
-    UNION ALL
-    SELECT u.id, u.nx, 'stepCompleted', 'running', 1, NULL
-    FROM unnest(execs, nexts, chains) AS u(id, nx, ch) WHERE u.ch;
-    PERFORM set_config('wf.engine', 'off', true);
-
-    UPDATE wf_steps s
-    SET node_id = u.nx, kind = 'run', attempt = 1, claims = s.claims + 1, claimed_at = now(), crashes = 0,
-        lease_expires_at = CASE WHEN s.lease_expires_at < now() + make_interval(secs => p_lease_s * 0.75)
-                                THEN now() + make_interval(secs => p_lease_s)
-                                ELSE s.lease_expires_at END
-    FROM unnest(ids, nexts, chains) AS u(id, nx, ch) WHERE s.id = u.id AND u.ch;
-    UPDATE wf_steps s
-    SET node_id = u.nx, kind = 'run', attempt = 1, run_at = now(), status = 'ready',
-        claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL, crashes = 0
-    FROM unnest(ids, nexts, chains) AS u(id, nx, ch) WHERE s.id = u.id AND u.nx IS NOT NULL AND NOT u.ch;
-    DELETE FROM wf_steps s USING unnest(ids, nexts) AS u(id, nx) WHERE s.id = u.id AND u.nx IS NULL;
-
     PERFORM wf_child_ended(e.id, false)
     FROM workflow_executions e, unnest(execs, nexts) AS u(id, nx)
     WHERE e.id = u.id AND u.nx IS NULL AND e.parent_execution_id IS NOT NULL;
 
-    RETURN QUERY
-        SELECT i.step, CASE WHEN u.id IS NULL THEN 'unhandled' WHEN u.ch THEN 'chained' ELSE 'ok' END
-        FROM jsonb_to_recordset(p_steps) AS i(step bigint)
-        LEFT JOIN unnest(ids, chains) AS u(id, ch) ON u.id = i.step;
+    RETURN QUERY SELECT u.id, CASE WHEN u.ch THEN 'chained' ELSE 'ok' END FROM unnest(ids, chains) AS u(id, ch);
 END $$;
 
 -- One round trip of a worker: records the outcomes of its last batch and
@@ -162,14 +189,19 @@ DECLARE
     chained bigint[];
 BEGIN
     IF jsonb_typeof(p_done) = 'array' AND jsonb_array_length(p_done) > 0 THEN
-        SELECT array_agg(f.step_id) FILTER (WHERE f.outcome <> 'unhandled'),
-               array_agg(f.step_id) FILTER (WHERE f.outcome = 'chained')
-        INTO handled, chained
-        FROM wf_steps_finish_next((SELECT jsonb_agg(x) FROM jsonb_array_elements(p_done) x
-                                   WHERE x ->> 'outcome' = 'next'),
-                                  p_worker, greatest(p_limit - p_limit / 4, 0), p_lease_s) f;
+        BEGIN
+            SELECT array_agg(f.step_id), array_agg(f.step_id) FILTER (WHERE f.outcome = 'chained')
+            INTO handled, chained
+            FROM wf_steps_finish_next(p_done, p_worker, greatest(p_limit - p_limit / 4, 0), p_lease_s) f;
+        EXCEPTION WHEN SQLSTATE 'WF40R' THEN
+            -- Raced by a pause, a cancel or the sweeper: its writes are
+            -- undone, and every outcome goes the careful way below.
+            handled := NULL;
+            chained := NULL;
+        END;
         FOR d IN SELECT x FROM jsonb_array_elements(p_done) x
-                 WHERE NOT ((x ->> 'step')::bigint = ANY (coalesce(handled, '{}')))
+                 WHERE coalesce(cardinality(handled), 0) < jsonb_array_length(p_done)
+                   AND NOT ((x ->> 'step')::bigint = ANY (coalesce(handled, '{}')))
         LOOP
             PERFORM wf_step_finish((d ->> 'step')::bigint, (d ->> 'claims')::integer, d ->> 'outcome',
                                    d ->> 'next', to_timestamp((d ->> 'run_at')::float8), d -> 'result',

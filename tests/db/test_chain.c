@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fixtures.h"
+#include "proc.h"
 #include "runner.h"
 #include "testdb.h"
 
@@ -189,5 +190,58 @@ START_TEST(a_chained_step_gets_a_fresh_lease_when_its_own_runs_low)
 }
 END_TEST
 
+/*
+ * A pause that commits while a worker's round is recording the batch: the
+ * round sees the execution change under it, records the outcome the way a
+ * paused execution wants it (the step held at its next node, nothing
+ * chained) and writes nothing twice.
+ */
+START_TEST(a_pause_landing_while_the_batch_is_recorded_is_respected)
+{
+	testdb_t *t = testdb_new("chainrace");
+	db_t *worker_db = db_new(&t->cfg, "chain-worker");
+	PGconn *conn;
+	PGresult *res;
+	char done[512], lim[16] = "4", waiting[160];
+	const char *params[3] = { worker, lim, done };
+
+	fixture_workflow(t, "three", three);
+	fixture_execution(t, "three", NULL);
+	register_worker(t);
+	res = round_of(t, 4, "[]");
+	next_outcomes(res, "b", done, sizeof(done));
+	PQclear(res);
+
+	ck_assert_int_eq(db_connect(worker_db), 0);
+	conn = db_conn(worker_db);
+	snprintf(waiting, sizeof(waiting),
+		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'",
+		 PQbackendPID(conn));
+	/* The pause takes the execution's row and holds it until it commits. */
+	testdb_exec(t, "BEGIN");
+	PQclear(testdb_query(t, "SELECT wf_execution_pause(id) FROM workflow_executions", 0, NULL));
+	ck_assert_int_eq(PQsendQueryParams(conn, sql_round, 3, NULL, params, NULL, NULL, 0), 1);
+	ck_assert_int_eq(fixture_wait_long(t, waiting, 1, 10000), 1);
+	testdb_exec(t, "COMMIT");
+	res = PQgetResult(conn);
+	ck_assert_msg(db_ok(res), "round: %s", PQerrorMessage(conn));
+	ck_assert_int_eq(PQntuples(res), 0);
+	PQclear(res);
+	while ((res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+
+	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || status_before_pause FROM workflow_executions", 0, NULL),
+			 "paused stepCompleted");
+	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || node_id || ' ' || claims FROM wf_steps", 0, NULL),
+			 "held b 1");
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(coalesce(node_id, '-') || ':' || coalesce(from_status, '-')"
+				     " || '>' || to_status, ' ' ORDER BY id) FROM workflow_execution_history", 0, NULL),
+			 "a:->idle a:idle>running a:running>paused a:paused>paused");
+	db_free(worker_db);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("chain", 60, a_step_that_moves_on_stays_claimed_by_its_worker, a_stopping_worker_chains_nothing,
-	    a_quarter_of_every_batch_is_kept_for_the_queue, a_chained_step_gets_a_fresh_lease_when_its_own_runs_low)
+	    a_quarter_of_every_batch_is_kept_for_the_queue, a_chained_step_gets_a_fresh_lease_when_its_own_runs_low,
+	    a_pause_landing_while_the_batch_is_recorded_is_respected)
