@@ -89,6 +89,9 @@ static int sweep(job_t *job, db_t *db)
 	if (rescued > 0)
 		log_info("rescued %d step%s from dead workers or expired leases", rescued,
 			 rescued == 1 ? "" : "s");
+	/* Statistics that keep up with a burst of new rows (see sql/012). */
+	if (db_command(db, "SELECT wf_analyze_grown_tables()", 0, NULL) < 0)
+		return -1;
 	/*
 	 * The queue's dead rows sit where every claim starts looking (see
 	 * sql/011); clearing them each second keeps claims cheap. Another

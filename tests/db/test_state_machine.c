@@ -103,4 +103,35 @@ START_TEST(terminal_states_set_completed_at)
 }
 END_TEST
 
-RUNNER_MAIN("state_machine", 120, every_pair_of_states, terminal_states_set_completed_at)
+/* History and log rows have no foreign key (sql/012); they go with their execution all the same. */
+START_TEST(deleting_executions_deletes_their_history_and_logs)
+{
+	testdb_t *t = testdb_new("deleted");
+	char keep[64], gone[64];
+	const char *params[2] = { keep, gone };
+	static const char *const counts =
+		"SELECT (SELECT count(*) FROM workflow_execution_history WHERE execution_id = $1::uuid)"
+		"     + (SELECT count(*) FROM email_logs WHERE execution_id = $1::uuid)"
+		"     + (SELECT count(*) FROM sms_logs WHERE execution_id = $1::uuid)"
+		"     + (SELECT count(*) FROM webhook_logs WHERE execution_id = $1::uuid)";
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	snprintf(keep, sizeof(keep), "%s", fixture_execution(t, "noop1", NULL));
+	snprintf(gone, sizeof(gone), "%s", fixture_execution(t, "noop1", NULL));
+	testdb_exec(t, "INSERT INTO email_logs (execution_id, node_id, recipient)"
+		       " SELECT id, 'a', 'test-x@example.com' FROM workflow_executions");
+	testdb_exec(t, "INSERT INTO sms_logs (execution_id, node_id, recipient)"
+		       " SELECT id, 'a', '+15550100' FROM workflow_executions");
+	testdb_exec(t, "INSERT INTO webhook_logs (execution_id, node_id, url)"
+		       " SELECT id, 'a', 'http://127.0.0.1/x' FROM workflow_executions");
+	ck_assert_int_eq(testdb_long(t, counts, 1, params + 1), 4);
+
+	PQclear(testdb_query(t, "DELETE FROM workflow_executions WHERE id = $1::uuid", 1, params + 1));
+	ck_assert_int_eq(testdb_long(t, counts, 1, params + 1), 0);
+	ck_assert_int_eq(testdb_long(t, counts, 1, params), 4);
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("state_machine", 120, every_pair_of_states, terminal_states_set_completed_at,
+	    deleting_executions_deletes_their_history_and_logs)

@@ -1,0 +1,97 @@
+/*
+ * test_stale_statistics.c - the engine under statistics taken before a
+ * burst of rows (sql/012): a trigger row's context is read by primary key
+ * whatever the planner believes (written as a join, it got a merge join
+ * that walked dummy_users from the start for every row), and the sweeper's
+ * wf_analyze_grown_tables() analyzes a table that outgrew its statistics,
+ * so that no session keeps a plan made for an empty table.
+ */
+#include <check.h>
+#include <stdio.h>
+
+#include "runner.h"
+#include "testdb.h"
+
+/* Shared buffers one statement touches, from its EXPLAIN (ANALYZE, BUFFERS). */
+static long buffers_of(testdb_t *t, const char *sql)
+{
+	const char *params[1] = { sql };
+
+	return testdb_long(t, "SELECT pg_temp.buffers_of($1)", 1, params);
+}
+
+START_TEST(a_context_costs_a_few_buffers_even_after_a_bulk_insert)
+{
+	testdb_t *t = testdb_new("trigctx");
+	long hits;
+
+	testdb_exec(t, "CREATE FUNCTION pg_temp.buffers_of(q text) RETURNS bigint LANGUAGE plpgsql AS $$"
+		       " DECLARE p json; BEGIN"
+		       "   EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ' || q INTO p;"
+		       "   RETURN (p -> 0 -> 'Plan' ->> 'Shared Hit Blocks')::bigint"
+		       "        + (p -> 0 -> 'Plan' ->> 'Shared Read Blocks')::bigint;"
+		       " END $$");
+	/* Statistics from when the table was small; then the bulk arrives. */
+	testdb_exec(t, "ALTER TABLE dummy_subscriptions SET (autovacuum_enabled = false)");
+	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-ctx-' || g || '@example.com'"
+		       " FROM generate_series(1, 6000) g");
+	testdb_exec(t, "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)"
+		       " SELECT g, 1 FROM generate_series(1, 50) g");
+	testdb_exec(t, "ANALYZE");
+	testdb_exec(t, "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)"
+		       " SELECT g, 1 FROM generate_series(51, 6000) g");
+
+	/* Once to warm the catalog caches, whose reads are not the point. */
+	buffers_of(t, "SELECT wf_trigger_context('dummy_subscriptions', 5989)");
+	hits = buffers_of(t, "SELECT wf_trigger_context('dummy_subscriptions', 5990)");
+	ck_assert_msg(hits < 30, "one subscription's context read %ld buffers", hits);
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_trigger_context('dummy_subscriptions', 5990)"
+				     " #>> '{user,email}'", 0, NULL), "test-ctx-5990@example.com");
+
+	testdb_exec(t, "INSERT INTO dummy_newsletters (user_id) SELECT g FROM generate_series(1, 50) g");
+	testdb_exec(t, "ANALYZE dummy_newsletters");
+	testdb_exec(t, "INSERT INTO dummy_newsletters (user_id) SELECT g FROM generate_series(51, 6000) g");
+	testdb_exec(t, "INSERT INTO dummy_newsletters (email) VALUES ('test-ctx-guest@example.com')");
+	buffers_of(t, "SELECT wf_trigger_context('dummy_newsletters', 5989)");
+	hits = buffers_of(t, "SELECT wf_trigger_context('dummy_newsletters', 5990)");
+	ck_assert_msg(hits < 30, "one newsletter's context read %ld buffers", hits);
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_trigger_context('dummy_newsletters', 5990)"
+				     " #>> '{newsletter,email}'", 0, NULL), "test-ctx-5990@example.com");
+	/* A newsletter without a user: no user, its own address. */
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_trigger_context('dummy_newsletters', 6001)::text", 0, NULL),
+			 testdb_text(t, "SELECT jsonb_build_object('user', NULL, 'newsletter', to_jsonb(n))::text"
+				     " FROM dummy_newsletters n WHERE id = 6001", 0, NULL));
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_table_that_outgrew_its_statistics_is_analyzed)
+{
+	testdb_t *t = testdb_new("grown");
+
+	testdb_exec(t, "ANALYZE");
+	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-grown-' || g || '@example.com'"
+		       " FROM generate_series(1, 500) g");
+	/* Stats reach the shared counters when a session reports them; make it now. */
+	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
+	testdb_exec(t, "SELECT 1");
+	/* 500 rows changed: under the 1,000-row floor, nothing to do. */
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{}");
+
+	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-grown-' || g || '@example.com'"
+		       " FROM generate_series(501, 3000) g");
+	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
+	testdb_exec(t, "SELECT 1");
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{dummy_users}");
+	ck_assert_int_eq(testdb_long(t, "SELECT reltuples::bigint FROM pg_class WHERE relname = 'dummy_users'",
+				     0, NULL), 3000);
+	/* Analyzed now, so not again at the next sweep. */
+	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
+	testdb_exec(t, "SELECT 1");
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{}");
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("stale_statistics", 60, a_context_costs_a_few_buffers_even_after_a_bulk_insert,
+	    a_table_that_outgrew_its_statistics_is_analyzed)
