@@ -55,22 +55,34 @@ static void next_outcomes(PGresult *res, const char *next, char *out, size_t siz
 	snprintf(out + len, size - len, "]");
 }
 
-START_TEST(a_step_that_moves_on_stays_claimed_by_its_worker)
+/*
+ * A database with n executions of "three" and a registered worker that
+ * claimed up to limit of them; done gets their outcomes, all moving on to b.
+ */
+static testdb_t *claimed_executions(const char *tag, int n, int limit, char *done, size_t size)
 {
-	testdb_t *t = testdb_new("chain");
+	testdb_t *t = testdb_new(tag);
 	PGresult *res;
-	char done[512], step[24], lease[64], expect[64];
-	const char *ps[1] = { step };
 
 	fixture_workflow(t, "three", three);
-	fixture_execution(t, "three", NULL);
+	fixture_executions(t, "three", n, NULL);
 	register_worker(t);
-	res = round_of(t, 4, "[]");
-	ck_assert_int_eq(PQntuples(res), 1);
-	snprintf(step, sizeof(step), "%s", PQgetvalue(res, 0, 0));
-	ck_assert_str_eq(PQgetvalue(res, 0, 1), "1");
-	next_outcomes(res, "b", done, sizeof(done));
+	res = round_of(t, limit, "[]");
+	ck_assert_int_eq(PQntuples(res), n < limit ? n : limit);
+	next_outcomes(res, "b", done, size);
 	PQclear(res);
+	return t;
+}
+
+START_TEST(a_step_that_moves_on_stays_claimed_by_its_worker)
+{
+	char done[512], step[24], lease[64], expect[64];
+	testdb_t *t = claimed_executions("chain", 1, 4, done, sizeof(done));
+	const char *ps[1] = { step };
+	PGresult *res;
+
+	snprintf(step, sizeof(step), "%s", testdb_text(t, "SELECT id FROM wf_steps", 0, NULL));
+	ck_assert_str_eq(testdb_text(t, "SELECT claims FROM wf_steps", 0, NULL), "1");
 	snprintf(lease, sizeof(lease), "%s", testdb_text(t, "SELECT lease_expires_at FROM wf_steps", 0, NULL));
 
 	/* Recorded and handed back in the same round, for node b, under a new claim. */
@@ -117,16 +129,10 @@ END_TEST
 
 START_TEST(a_stopping_worker_chains_nothing)
 {
-	testdb_t *t = testdb_new("chainstop");
-	PGresult *res;
 	char done[512];
+	testdb_t *t = claimed_executions("chainstop", 1, 4, done, sizeof(done));
+	PGresult *res;
 
-	fixture_workflow(t, "three", three);
-	fixture_execution(t, "three", NULL);
-	register_worker(t);
-	res = round_of(t, 4, "[]");
-	next_outcomes(res, "b", done, sizeof(done));
-	PQclear(res);
 	/* Its last round claims nothing (limit 0): the step goes back to the queue. */
 	res = round_of(t, 0, done);
 	ck_assert_int_eq(PQntuples(res), 0);
@@ -140,18 +146,11 @@ END_TEST
 
 START_TEST(a_quarter_of_every_batch_is_kept_for_the_queue)
 {
-	testdb_t *t = testdb_new("chainfair");
-	PGresult *res;
 	char done[2048];
+	testdb_t *t = claimed_executions("chainfair", 8, 4, done, sizeof(done));
+	PGresult *res;
 	int at_a = 0, at_b = 0;
 
-	fixture_workflow(t, "three", three);
-	fixture_executions(t, "three", 8, NULL);
-	register_worker(t);
-	res = round_of(t, 4, "[]");
-	ck_assert_int_eq(PQntuples(res), 4);
-	next_outcomes(res, "b", done, sizeof(done));
-	PQclear(res);
 	/* Of four steps moving on, three chain; the fourth slot goes to a waiting execution. */
 	res = round_of(t, 4, done);
 	ck_assert_int_eq(PQntuples(res), 4);
@@ -171,16 +170,9 @@ END_TEST
 
 START_TEST(a_chained_step_gets_a_fresh_lease_when_its_own_runs_low)
 {
-	testdb_t *t = testdb_new("chainlease");
-	PGresult *res;
 	char done[512];
+	testdb_t *t = claimed_executions("chainlease", 1, 4, done, sizeof(done));
 
-	fixture_workflow(t, "three", three);
-	fixture_execution(t, "three", NULL);
-	register_worker(t);
-	res = round_of(t, 4, "[]");
-	next_outcomes(res, "b", done, sizeof(done));
-	PQclear(res);
 	/* Less than three quarters of the 60 s lease left: renewed to a full one. */
 	testdb_exec(t, "UPDATE wf_steps SET lease_expires_at = now() + interval '10 seconds'");
 	PQclear(round_of(t, 4, done));
@@ -198,19 +190,12 @@ END_TEST
  */
 START_TEST(a_pause_landing_while_the_batch_is_recorded_is_respected)
 {
-	testdb_t *t = testdb_new("chainrace");
+	char done[512], lim[16] = "4", waiting[160];
+	testdb_t *t = claimed_executions("chainrace", 1, 4, done, sizeof(done));
 	db_t *worker_db = db_new(&t->cfg, "chain-worker");
+	const char *params[3] = { worker, lim, done };
 	PGconn *conn;
 	PGresult *res;
-	char done[512], lim[16] = "4", waiting[160];
-	const char *params[3] = { worker, lim, done };
-
-	fixture_workflow(t, "three", three);
-	fixture_execution(t, "three", NULL);
-	register_worker(t);
-	res = round_of(t, 4, "[]");
-	next_outcomes(res, "b", done, sizeof(done));
-	PQclear(res);
 
 	ck_assert_int_eq(db_connect(worker_db), 0);
 	conn = db_conn(worker_db);
