@@ -54,9 +54,10 @@ SQL
 
 # bench_wait SQL EXPECTED TIMEOUT_S [POLL_S]: polls a one-value query until
 # it returns EXPECTED, every POLL_S seconds (default 0.05). A timed run polls
-# slowly, every 2 s (each poll is a new psql and a new backend, ~30 ms of CPU
-# taken from the engine, and a scan)
-# and takes its end from the rows' own timestamps (bench_epoch).
+# slowly, every BENCH_END_POLL_S (each poll is a new psql and a new backend,
+# ~30 ms of CPU taken from the engine, and a scan), and takes its end from
+# the rows' own timestamps (bench_epoch).
+BENCH_END_POLL_S=2
 bench_wait() {
 	local deadline=$((SECONDS + $3))
 	while [ "$(bench_sql -c "$1")" != "$2" ]; do

@@ -26,7 +26,7 @@ bench_sql -c "SELECT count(wf_execute('noop')) FROM generate_series(1, $executio
 start=$(now_s)
 WORKER_PROCESSES=$procs LOG_LEVEL=warn "$WORKER" 2>/dev/null &
 pool=$!
-bench_wait "SELECT count(*) FROM workflow_executions WHERE status <> 'completed'" 0 600 2
+bench_wait "SELECT count(*) FROM workflow_executions WHERE status <> 'completed'" 0 600 "$BENCH_END_POLL_S"
 end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
 kill -TERM "$pool"; wait "$pool" || true
 

@@ -61,7 +61,7 @@ bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
 # Done when every row has started its execution and the queue is empty: a
 # cheap test, where counting completed executions would scan the aged ones.
 bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT processed)
-                   AND NOT EXISTS (SELECT 1 FROM wf_steps)" t 1200 2
+                   AND NOT EXISTS (SELECT 1 FROM wf_steps)" t 1200 "$BENCH_END_POLL_S"
 end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
 completed=$(bench_sql -c "SELECT count(*) FROM workflow_executions WHERE status = 'completed'")
 [ "$completed" = "$((executions + aged))" ] || { echo "only $completed executions completed" >&2; exit 1; }

@@ -52,7 +52,7 @@ SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) || ' '
 start=$(now_s)
 bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
               SELECT id, 3 FROM dummy_users WHERE id > $inserts" >/dev/null
-bench_wait "SELECT count(*) FROM email_logs" "$((inserts + bulk))" 600 2
+bench_wait "SELECT count(*) FROM email_logs" "$((inserts + bulk))" 600 "$BENCH_END_POLL_S"
 end=$(bench_epoch "SELECT max(created_at) FROM email_logs")
 kill -TERM "$coordinator" "$pool"
 wait "$coordinator" "$pool" 2>/dev/null || true

@@ -59,9 +59,48 @@ ALTER TABLE wf_steps SET (fillfactor = 50);
 --
 -- p_chain caps how many steps of the batch chain: the rest of the batch
 -- goes back to the queue as before, so ready steps of other executions
--- are claimed in every round, however long the chains. p_chain = 0 (a stopping worker)
--- chains nothing.
+-- are claimed in every round, however long the chains. p_chain = 0 (a
+-- stopping worker) chains nothing.
 DROP FUNCTION wf_steps_finish_next(jsonb);
+
+-- Records the audit rows (email/SMS/webhook attempts) that steps produced:
+-- p_effects[i] is step i's list of effects, for execution p_executions[i],
+-- node p_nodes[i], attempt p_attempts[i]. One INSERT per channel for a
+-- whole batch; wf_record_logs, the one-step form wf_step_finish calls, is
+-- this for a batch of one, so both write the same rows.
+CREATE FUNCTION wf_record_logs_of(p_executions uuid[], p_nodes text[], p_attempts integer[], p_effects jsonb[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO email_logs (execution_id, node_id, attempt, recipient, subject, template,
+                            data, status, mode, message_id, error)
+    SELECT u.e, u.n, u.a, r.recipient, coalesce(r.subject, ''), r.template, coalesce(r.data, '{}'),
+           coalesce(r.status, 'sent'), coalesce(r.mode, 'mock'), r.message_id, r.error
+    FROM unnest(p_executions, p_nodes, p_attempts, p_effects) AS u(e, n, a, l),
+         jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
+         jsonb_populate_record(NULL::email_logs, fx -> 'email_log') AS r
+    WHERE fx ? 'email_log';
+    INSERT INTO sms_logs (execution_id, node_id, attempt, recipient, body, data, status, mode,
+                          provider_status, error)
+    SELECT u.e, u.n, u.a, r.recipient, coalesce(r.body, ''), coalesce(r.data, '{}'),
+           coalesce(r.status, 'sent'), coalesce(r.mode, 'mock'), r.provider_status, r.error
+    FROM unnest(p_executions, p_nodes, p_attempts, p_effects) AS u(e, n, a, l),
+         jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
+         jsonb_populate_record(NULL::sms_logs, fx -> 'sms_log') AS r
+    WHERE fx ? 'sms_log';
+    INSERT INTO webhook_logs (execution_id, node_id, attempt, url, method, request_body,
+                              response_status, response_body, duration_ms, status, mode, error)
+    SELECT u.e, u.n, u.a, r.url, coalesce(r.method, 'POST'), r.request_body, r.response_status,
+           r.response_body, r.duration_ms, coalesce(r.status, 'sent'), coalesce(r.mode, 'http'), r.error
+    FROM unnest(p_executions, p_nodes, p_attempts, p_effects) AS u(e, n, a, l),
+         jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
+         jsonb_populate_record(NULL::webhook_logs, fx -> 'webhook_log') AS r
+    WHERE fx ? 'webhook_log';
+END $$;
+
+CREATE OR REPLACE FUNCTION wf_record_logs(p_execution uuid, p_node text, p_attempt integer, p_effects jsonb)
+RETURNS void LANGUAGE sql AS $$
+    SELECT wf_record_logs_of(ARRAY[p_execution], ARRAY[p_node], ARRAY[p_attempt], ARRAY[p_effects])
+$$;
 
 -- p_steps: the round's outcomes as wf_worker_round takes them; only the
 -- 'next' ones of steps still claimed by the caller, of running executions,
@@ -159,30 +198,7 @@ BEGIN
     FROM unnest(execs, nexts, chains) AS u(id, nx, ch) WHERE u.ch;
     PERFORM set_config('wf.engine', 'off', true);
 
-    INSERT INTO email_logs (execution_id, node_id, attempt, recipient, subject, template,
-                            data, status, mode, message_id, error)
-    SELECT u.e, u.n, u.a, r.recipient, coalesce(r.subject, ''), r.template, coalesce(r.data, '{}'),
-           coalesce(r.status, 'sent'), coalesce(r.mode, 'mock'), r.message_id, r.error
-    FROM unnest(execs, nodes, attempts, logs) AS u(e, n, a, l),
-         jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
-         jsonb_populate_record(NULL::email_logs, fx -> 'email_log') AS r
-    WHERE fx ? 'email_log';
-    INSERT INTO sms_logs (execution_id, node_id, attempt, recipient, body, data, status, mode,
-                          provider_status, error)
-    SELECT u.e, u.n, u.a, r.recipient, coalesce(r.body, ''), coalesce(r.data, '{}'),
-           coalesce(r.status, 'sent'), coalesce(r.mode, 'mock'), r.provider_status, r.error
-    FROM unnest(execs, nodes, attempts, logs) AS u(e, n, a, l),
-         jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
-         jsonb_populate_record(NULL::sms_logs, fx -> 'sms_log') AS r
-    WHERE fx ? 'sms_log';
-    INSERT INTO webhook_logs (execution_id, node_id, attempt, url, method, request_body,
-                              response_status, response_body, duration_ms, status, mode, error)
-    SELECT u.e, u.n, u.a, r.url, coalesce(r.method, 'POST'), r.request_body, r.response_status,
-           r.response_body, r.duration_ms, coalesce(r.status, 'sent'), coalesce(r.mode, 'http'), r.error
-    FROM unnest(execs, nodes, attempts, logs) AS u(e, n, a, l),
-         jsonb_array_elements(coalesce(u.l, '[]')) AS fx,
-         jsonb_populate_record(NULL::webhook_logs, fx -> 'webhook_log') AS r
-    WHERE fx ? 'webhook_log';
+    PERFORM wf_record_logs_of(execs, nodes, attempts, logs);
 
     UPDATE workflow_delays d SET status = 'resumed', resumed_at = now()
     FROM unnest(execs, nodes, kinds) AS u(e, n, k)
@@ -209,6 +225,7 @@ DECLARE
     d jsonb;
     handled bigint[];
     chained bigint[];
+    room integer;
 BEGIN
     IF jsonb_typeof(p_done) = 'array' AND jsonb_array_length(p_done) > 0 THEN
         BEGIN
@@ -221,14 +238,15 @@ BEGIN
             handled := NULL;
             chained := NULL;
         END;
-        FOR d IN SELECT x FROM jsonb_array_elements(p_done) x
-                 WHERE coalesce(cardinality(handled), 0) < jsonb_array_length(p_done)
-                   AND NOT ((x ->> 'step')::bigint = ANY (coalesce(handled, '{}')))
-        LOOP
-            PERFORM wf_step_finish((d ->> 'step')::bigint, (d ->> 'claims')::integer, d ->> 'outcome',
-                                   d ->> 'next', to_timestamp((d ->> 'run_at')::float8), d -> 'result',
-                                   d ->> 'error', d -> 'logs', d -> 'delay', d -> 'child');
-        END LOOP;
+        IF coalesce(cardinality(handled), 0) < jsonb_array_length(p_done) THEN
+            FOR d IN SELECT x FROM jsonb_array_elements(p_done) x
+                     WHERE NOT ((x ->> 'step')::bigint = ANY (coalesce(handled, '{}')))
+            LOOP
+                PERFORM wf_step_finish((d ->> 'step')::bigint, (d ->> 'claims')::integer, d ->> 'outcome',
+                                       d ->> 'next', to_timestamp((d ->> 'run_at')::float8), d -> 'result',
+                                       d ->> 'error', d -> 'logs', d -> 'delay', d -> 'child');
+            END LOOP;
+        END IF;
     END IF;
     IF chained IS NOT NULL THEN
         RETURN QUERY
@@ -238,8 +256,9 @@ BEGIN
             WHERE s.id = ANY (chained)
             ORDER BY s.id;
     END IF;
-    IF p_limit - coalesce(cardinality(chained), 0) > 0 THEN
-        RETURN QUERY SELECT * FROM wf_claim_steps(p_worker, p_limit - coalesce(cardinality(chained), 0), p_lease_s);
+    room := p_limit - coalesce(cardinality(chained), 0);
+    IF room > 0 THEN
+        RETURN QUERY SELECT * FROM wf_claim_steps(p_worker, room, p_lease_s);
     END IF;
 END $$;
 
