@@ -161,6 +161,31 @@ START_TEST(sweeper_rescues_expired_leases_and_dead_hosts)
 }
 END_TEST
 
+/*
+ * The claimed rows have one partial index, by lease (sql/013); the lookups
+ * by worker (a pool that died or reconnected) read it, not the queue.
+ */
+START_TEST(a_workers_steps_are_found_among_the_claimed_only)
+{
+	testdb_t *t = testdb_new("byworker");
+	char w[24], lookup[128];
+	const char *pw[1] = { w };
+
+	fixture_workflow(t, "noop1", noop1);
+	fixture_executions(t, "noop1", 5000, NULL);
+	testdb_exec(t, "UPDATE wf_steps SET status = 'waiting', run_at = 'infinity'"
+		       " WHERE id > (SELECT min(id) + 9 FROM wf_steps)");
+	testdb_exec(t, "ANALYZE wf_steps");
+	snprintf(w, sizeof(w), "%ld", register_worker(t, "b"));
+	PQclear(testdb_query(t, "SELECT * FROM wf_claim_steps($1::bigint, 50, 600)", 1, pw));
+	snprintf(lookup, sizeof(lookup), "SELECT * FROM wf_steps WHERE claimed_by = %s AND status = 'claimed'", w);
+	ck_assert_int_lt(testdb_buffers(t, lookup), 20);
+	ck_assert_int_eq(testdb_long(t, "SELECT wf_release_worker_steps($1::bigint, 'killed')", 1, pw), 10);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'ready'", 0, NULL), 10);
+	testdb_free(t);
+}
+END_TEST
+
 START_TEST(a_step_that_keeps_killing_workers_is_dead_lettered)
 {
 	testdb_t *t = testdb_new("poison");
@@ -213,4 +238,5 @@ END_TEST
 
 RUNNER_MAIN("queue", 120, concurrent_claims_never_share_a_step,
 	    late_worker_cannot_finish_a_rescued_step, sweeper_rescues_expired_leases_and_dead_hosts,
+	    a_workers_steps_are_found_among_the_claimed_only,
 	    a_step_that_keeps_killing_workers_is_dead_lettered, one_notify_per_enqueuing_transaction)

@@ -12,25 +12,11 @@
 #include "runner.h"
 #include "testdb.h"
 
-/* Shared buffers one statement touches, from its EXPLAIN (ANALYZE, BUFFERS). */
-static long buffers_of(testdb_t *t, const char *sql)
-{
-	const char *params[1] = { sql };
-
-	return testdb_long(t, "SELECT pg_temp.buffers_of($1)", 1, params);
-}
-
 START_TEST(a_context_costs_a_few_buffers_even_after_a_bulk_insert)
 {
 	testdb_t *t = testdb_new("trigctx");
 	long hits;
 
-	testdb_exec(t, "CREATE FUNCTION pg_temp.buffers_of(q text) RETURNS bigint LANGUAGE plpgsql AS $$"
-		       " DECLARE p json; BEGIN"
-		       "   EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ' || q INTO p;"
-		       "   RETURN (p -> 0 -> 'Plan' ->> 'Shared Hit Blocks')::bigint"
-		       "        + (p -> 0 -> 'Plan' ->> 'Shared Read Blocks')::bigint;"
-		       " END $$");
 	/* Statistics from when the table was small; then the bulk arrives. */
 	testdb_exec(t, "ALTER TABLE dummy_subscriptions SET (autovacuum_enabled = false)");
 	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-ctx-' || g || '@example.com'"
@@ -42,8 +28,8 @@ START_TEST(a_context_costs_a_few_buffers_even_after_a_bulk_insert)
 		       " SELECT g, 1 FROM generate_series(51, 6000) g");
 
 	/* Once to warm the catalog caches, whose reads are not the point. */
-	buffers_of(t, "SELECT wf_trigger_context('dummy_subscriptions', 5989)");
-	hits = buffers_of(t, "SELECT wf_trigger_context('dummy_subscriptions', 5990)");
+	testdb_buffers(t, "SELECT wf_trigger_context('dummy_subscriptions', 5989)");
+	hits = testdb_buffers(t, "SELECT wf_trigger_context('dummy_subscriptions', 5990)");
 	ck_assert_msg(hits < 30, "one subscription's context read %ld buffers", hits);
 	ck_assert_str_eq(testdb_text(t, "SELECT wf_trigger_context('dummy_subscriptions', 5990)"
 				     " #>> '{user,email}'", 0, NULL), "test-ctx-5990@example.com");
@@ -52,8 +38,8 @@ START_TEST(a_context_costs_a_few_buffers_even_after_a_bulk_insert)
 	testdb_exec(t, "ANALYZE dummy_newsletters");
 	testdb_exec(t, "INSERT INTO dummy_newsletters (user_id) SELECT g FROM generate_series(51, 6000) g");
 	testdb_exec(t, "INSERT INTO dummy_newsletters (email) VALUES ('test-ctx-guest@example.com')");
-	buffers_of(t, "SELECT wf_trigger_context('dummy_newsletters', 5989)");
-	hits = buffers_of(t, "SELECT wf_trigger_context('dummy_newsletters', 5990)");
+	testdb_buffers(t, "SELECT wf_trigger_context('dummy_newsletters', 5989)");
+	hits = testdb_buffers(t, "SELECT wf_trigger_context('dummy_newsletters', 5990)");
 	ck_assert_msg(hits < 30, "one newsletter's context read %ld buffers", hits);
 	ck_assert_str_eq(testdb_text(t, "SELECT wf_trigger_context('dummy_newsletters', 5990)"
 				     " #>> '{newsletter,email}'", 0, NULL), "test-ctx-5990@example.com");
@@ -93,5 +79,39 @@ START_TEST(a_table_that_outgrew_its_statistics_is_analyzed)
 }
 END_TEST
 
+/*
+ * The sweeper's ANALYZE is a light one (sql/013): a sample of 3,000 rows
+ * gives the row counts plans are chosen by; and no ANALYZE spends time on
+ * the payload columns no query filters on.
+ */
+START_TEST(the_sweepers_analyze_is_light)
+{
+	testdb_t *t = testdb_new("lightstats");
+	long estimate;
+
+	testdb_exec(t, "ANALYZE");
+	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-light-' || g || '@example.com'"
+		       " FROM generate_series(1, 20000) g");
+	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
+	testdb_exec(t, "SELECT 1");
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{dummy_users}");
+	estimate = testdb_long(t, "SELECT reltuples::bigint FROM pg_class WHERE relname = 'dummy_users'", 0, NULL);
+	ck_assert_msg(estimate > 18000 && estimate < 22000, "20,000 rows estimated as %ld", estimate);
+	/* Target 10: at most 11 histogram bounds, where the default gives 101. */
+	ck_assert_int_le(testdb_long(t, "SELECT cardinality(histogram_bounds::text::text[]) FROM pg_stats"
+				     " WHERE tablename = 'dummy_users' AND attname = 'email'", 0, NULL), 11);
+
+	testdb_exec(t, "INSERT INTO email_logs (execution_id, node_id, recipient, subject, data)"
+		       " SELECT gen_random_uuid(), 'n', 'test-light@example.com', 's' || g, jsonb_build_object('g', g)"
+		       " FROM generate_series(1, 100) g");
+	testdb_exec(t, "ANALYZE email_logs");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM pg_stats WHERE tablename = 'email_logs'"
+				     " AND attname IN ('execution_id', 'node_id', 'recipient')", 0, NULL), 3);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM pg_stats WHERE tablename = 'email_logs'"
+				     " AND attname IN ('data', 'subject')", 0, NULL), 0);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("stale_statistics", 60, a_context_costs_a_few_buffers_even_after_a_bulk_insert,
-	    a_table_that_outgrew_its_statistics_is_analyzed)
+	    a_table_that_outgrew_its_statistics_is_analyzed, the_sweepers_analyze_is_light)

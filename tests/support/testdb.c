@@ -138,6 +138,20 @@ const char *testdb_text(testdb_t *t, const char *sql, int nparams, const char *c
 	return buf;
 }
 
+long testdb_buffers(testdb_t *t, const char *sql)
+{
+	const char *params[1] = { sql };
+
+	/* A DO block cannot return a value; a temporary function can. */
+	testdb_exec(t, "CREATE OR REPLACE FUNCTION pg_temp.wf_buffers_of(q text) RETURNS bigint"
+		       " LANGUAGE plpgsql AS $$ DECLARE p json; BEGIN"
+		       "   EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ' || q INTO p;"
+		       "   RETURN (p -> 0 -> 'Plan' ->> 'Shared Hit Blocks')::bigint"
+		       "        + (p -> 0 -> 'Plan' ->> 'Shared Read Blocks')::bigint;"
+		       " END $$");
+	return testdb_long(t, "SELECT pg_temp.wf_buffers_of($1)", 1, params);
+}
+
 void testdb_exec(testdb_t *t, const char *sql)
 {
 	PQclear(testdb_query(t, sql, 0, NULL));

@@ -39,6 +39,12 @@ long testdb_long(testdb_t *t, const char *sql, int nparams, const char *const *p
 const char *testdb_text(testdb_t *t, const char *sql, int nparams, const char *const *params);
 /* Runs a statement without parameters; aborts on failure. */
 void testdb_exec(testdb_t *t, const char *sql);
+/*
+ * The shared buffers one statement (no parameters) touches, hit or read,
+ * from its EXPLAIN (ANALYZE, BUFFERS): how a test tells an index lookup
+ * from a scan whatever the timing. The statement really runs.
+ */
+long testdb_buffers(testdb_t *t, const char *sql);
 
 /* Sets DATABASE_URL (and clears DB_*) in this process's environment. */
 void testdb_export(testdb_t *t);
