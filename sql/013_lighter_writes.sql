@@ -61,6 +61,13 @@ DROP INDEX wf_steps_claimed;
 -- INSERTs unpacked the whole batch three times, two of them usually for
 -- nothing (a batch of emails has no SMS or webhook rows). PL/pgSQL, not
 -- SQL: it keeps its plan between calls.
+--
+-- An email's or SMS's data is the context it was rendered with, which is
+-- its execution's (a context never changes once the execution exists).
+-- The worker leaves it out of the effect instead of sending the context
+-- back with every message (more than half of a round's payload, parsed
+-- again here); the row takes it from the execution. An effect that names
+-- its data keeps it.
 CREATE OR REPLACE FUNCTION wf_record_logs_of(p_executions uuid[], p_nodes text[], p_attempts integer[], p_effects jsonb[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -71,14 +78,16 @@ BEGIN
     ), emails AS (
         INSERT INTO email_logs (execution_id, node_id, attempt, recipient, subject, template,
                                 data, status, mode, message_id, error)
-        SELECT x.e, x.n, x.a, r.recipient, coalesce(r.subject, ''), r.template, coalesce(r.data, '{}'),
+        SELECT x.e, x.n, x.a, r.recipient, coalesce(r.subject, ''), r.template,
+               coalesce(r.data, (SELECT c.context FROM workflow_executions c WHERE c.id = x.e), '{}'),
                coalesce(r.status, 'sent'), coalesce(r.mode, 'mock'), r.message_id, r.error
         FROM effect x, jsonb_populate_record(NULL::email_logs, x.fx -> 'email_log') AS r
         WHERE x.fx ? 'email_log'
     ), texts AS (
         INSERT INTO sms_logs (execution_id, node_id, attempt, recipient, body, data, status, mode,
                               provider_status, error)
-        SELECT x.e, x.n, x.a, r.recipient, coalesce(r.body, ''), coalesce(r.data, '{}'),
+        SELECT x.e, x.n, x.a, r.recipient, coalesce(r.body, ''),
+               coalesce(r.data, (SELECT c.context FROM workflow_executions c WHERE c.id = x.e), '{}'),
                coalesce(r.status, 'sent'), coalesce(r.mode, 'mock'), r.provider_status, r.error
         FROM effect x, jsonb_populate_record(NULL::sms_logs, x.fx -> 'sms_log') AS r
         WHERE x.fx ? 'sms_log'

@@ -112,6 +112,12 @@ START_TEST(six_node_workflow_end_to_end)
 				     1, pid), "test-ada@example.com sent mock");
 	ck_assert_str_eq(testdb_text(t, "SELECT subject FROM email_logs", 0, NULL), "Welcome to your new subscription, Ada");
 	ck_assert_str_eq(testdb_text(t, "SELECT body FROM sms_logs", 0, NULL), "Hi Ada, we miss you");
+	/* Each message's data is the context it was rendered with. */
+	ck_assert_str_eq(testdb_text(t, "SELECT ((SELECT data FROM email_logs) #>> '{user,phone}')"
+				     " || ' ' || ((SELECT data FROM sms_logs) #>> '{user,name}')", 0, NULL),
+			 "+4915112345678 Ada");
+	ck_assert_str_eq(testdb_text(t, "SELECT count(*) FROM (SELECT data FROM email_logs UNION ALL SELECT data FROM sms_logs) l,"
+				     " workflow_executions e WHERE e.id = $1::uuid AND l.data = e.context", 1, pid), "2");
 	ck_assert_str_eq(testdb_text(t, "SELECT response_status || ' ' || status FROM webhook_logs", 0, NULL), "200 sent");
 	/* The delay lasted its second. */
 	ck_assert_int_ge(testdb_long(t, "SELECT (extract(epoch FROM max(h.created_at) - min(h.created_at)) * 1000)::bigint"
