@@ -231,7 +231,7 @@ static void on_round(uv_timer_t *timer)
 		return;
 	}
 	if (claimed > 0) {
-		if (claimed == c->cfg->worker_batch)
+		if (runner_last_round_full(c->runner, claimed))
 			wake_siblings(c);
 		schedule_round(c, 0);
 		return;

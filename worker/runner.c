@@ -48,7 +48,21 @@ struct runner {
 	unsigned int seed;
 	defcache_t *defs;
 	batch_t pending;
+	double step_ms;		/* recent time a step takes here (moving average) */
+	int last_limit;		/* what the last round asked for */
 };
+
+/*
+ * A round claims no more steps than this worker runs in about this long,
+ * at the pace of its recent steps (and never more than WORKER_BATCH).
+ * Fast steps (conditions, mock sends) come in full batches, which is what
+ * makes a round trip cheap per step; slow ones (SMTP, webhooks) in small
+ * ones, so that a burst of them is spread over every idle worker instead
+ * of waiting behind one, and a claimed step starts within about this.
+ */
+#define ROUND_BUDGET_MS 100.0
+/* Before any step has been timed: a first round of 8 at most. */
+#define FIRST_STEP_MS (ROUND_BUDGET_MS / 8)
 
 struct step {
 	const char *step_id;
@@ -100,7 +114,33 @@ runner_t *runner_new(const wf_config_t *cfg, db_t *db, int64_t worker_id, slot_s
 	r->services = services;
 	r->seed = (unsigned int)getpid() ^ (unsigned int)wftime_monotonic_ms();
 	r->defs = defcache_new(db);
+	r->step_ms = FIRST_STEP_MS;
 	return r;
+}
+
+static int round_limit(const runner_t *r)
+{
+	double fit = ROUND_BUDGET_MS / r->step_ms;
+
+	if (fit >= r->cfg->worker_batch)
+		return r->cfg->worker_batch;
+	return fit < 1 ? 1 : (int)fit;
+}
+
+/* Folds a round's pace into the average: half the weight to the newest. */
+static void note_pace(runner_t *r, double ms, int steps)
+{
+	double per_step = ms / steps;
+
+	/* A clock of coarse resolution can read 0 ms for a quick round. */
+	if (per_step < 0.001)
+		per_step = 0.001;
+	r->step_ms = (r->step_ms + per_step) / 2;
+}
+
+bool runner_last_round_full(const runner_t *r, int claimed)
+{
+	return claimed > 0 && claimed >= r->last_limit;
 }
 
 static void batch_clear(batch_t *b)
@@ -526,11 +566,13 @@ static void pending_done(runner_t *r)
 
 int runner_round(runner_t *r, int *claimed)
 {
-	PGresult *res = round_trip(r, r->cfg->worker_batch);
+	PGresult *res;
 	step_t *steps;
 	double claimed_ms;
 	int n;
 
+	r->last_limit = round_limit(r);
+	res = round_trip(r, r->last_limit);
 	*claimed = 0;
 	if (res == NULL) {
 		if (!db_connected(r->db)) {
@@ -566,6 +608,7 @@ int runner_round(runner_t *r, int *claimed)
 		if (is_external(r, &steps[i]) && commit_step(r, &steps[i]) < 0)
 			return -1;
 	}
+	note_pace(r, wftime_monotonic_ms() - claimed_ms, n);
 	atomic_fetch_add(&r->slot->steps_done, (uint64_t)n);
 	slot_set_step(r->slot, NULL);
 	slot_beat(r->slot);

@@ -6,6 +6,7 @@
 #ifndef WF_RUNNER_H
 #define WF_RUNNER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -33,6 +34,12 @@ extern const int runner_statements_count;
  * reconnects; claimed steps go back to the queue).
  */
 int runner_round(runner_t *r, int *claimed);
+/*
+ * Whether the last round claimed all it asked for (so more may be waiting).
+ * A round asks for WORKER_BATCH steps at most, fewer when recent steps were
+ * slow (about 100 ms of them per round).
+ */
+bool runner_last_round_full(const runner_t *r, int claimed);
 
 /* Records the outcomes still in hand, claiming nothing (before the child exits). */
 int runner_flush(runner_t *r);

@@ -4,8 +4,9 @@
  * escaped in HTML only), SMTP failures retried or failed per the node's
  * policy with every attempt logged, SMS and signed webhooks to a real HTTP
  * receiver, the fleet-wide email rate limit deferring steps instead of
- * failing them, and a batch of slow calls giving back the steps it could not
- * start within half their lease rather than racing the sweeper.
+ * failing them, a batch of slow calls giving back the steps it could not
+ * start within half their lease rather than racing the sweeper, and a
+ * burst of slow calls spread over the pool's processes.
  */
 #include <check.h>
 #include <openssl/hmac.h>
@@ -261,7 +262,37 @@ START_TEST(slow_batch_gives_back_unstarted_steps_before_the_lease_runs_out)
 }
 END_TEST
 
+/*
+ * A burst of slow calls is spread over the pool: a round asks for about
+ * 100 ms of steps at the pace of the last ones (8 before any were timed),
+ * so with the default WORKER_BATCH of 256 the first process to wake does
+ * not take all 24 calls of a third of a second and leave the other idle.
+ */
+START_TEST(slow_steps_are_spread_over_the_pool)
+{
+	testdb_t *t = testdb_new("spread");
+	const char *hook_args[] = { "--slow", "0.3", NULL };
+	peer_t *hook = peer_must_start("http_receiver.py", hook_args);
+	char def[512];
+	pid_t pool;
+
+	snprintf(def, sizeof(def), "{\"start\":\"w\",\"nodes\":{\"w\":{\"type\":\"webhook\","
+		 "\"url\":\"http://127.0.0.1:%d/slow\"}}}", hook->port);
+	fixture_workflow(t, "test-spread", def);
+	fixture_executions(t, "test-spread", 24, "{\"n\":1}");
+	pool = start_pool(NULL);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'", 24, 30000), 24);
+	ck_assert_int_eq(peer_count(hook, "req"), 24);
+	/* The children report their counters as they stop. */
+	proc_stop(pool);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE steps_done > 0", 0, NULL), 2);
+	ck_assert_int_ge(testdb_long(t, "SELECT min(steps_done) FROM wf_workers", 0, NULL), 4);
+	peer_stop(hook);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("delivery", 120, each_template_arrives_over_smtp,
 	    smtp_failures_follow_the_retry_policy_and_every_attempt_is_logged,
 	    sms_and_signed_webhooks_reach_a_real_receiver, rate_limit_defers_instead_of_failing,
-	    slow_batch_gives_back_unstarted_steps_before_the_lease_runs_out)
+	    slow_batch_gives_back_unstarted_steps_before_the_lease_runs_out, slow_steps_are_spread_over_the_pool)
