@@ -231,7 +231,7 @@ static void on_round(uv_timer_t *timer)
 		return;
 	}
 	if (claimed > 0) {
-		if (runner_last_round_full(c->runner, claimed))
+		if (runner_last_round_full(c->runner))
 			wake_siblings(c);
 		schedule_round(c, 0);
 		return;

@@ -49,7 +49,7 @@ struct runner {
 	defcache_t *defs;
 	batch_t pending;
 	double step_ms;		/* recent time a step takes here (moving average) */
-	int last_limit;		/* what the last round asked for */
+	bool last_round_full;	/* claimed all it asked for: more may be waiting */
 };
 
 /*
@@ -138,9 +138,9 @@ static void note_pace(runner_t *r, double ms, int steps)
 	r->step_ms = (r->step_ms + per_step) / 2;
 }
 
-bool runner_last_round_full(const runner_t *r, int claimed)
+bool runner_last_round_full(const runner_t *r)
 {
-	return claimed > 0 && claimed >= r->last_limit;
+	return r->last_round_full;
 }
 
 static void batch_clear(batch_t *b)
@@ -566,14 +566,14 @@ static void pending_done(runner_t *r)
 
 int runner_round(runner_t *r, int *claimed)
 {
-	PGresult *res;
+	int limit = round_limit(r);
+	PGresult *res = round_trip(r, limit);
 	step_t *steps;
 	double claimed_ms;
 	int n;
 
-	r->last_limit = round_limit(r);
-	res = round_trip(r, r->last_limit);
 	*claimed = 0;
+	r->last_round_full = false;
 	if (res == NULL) {
 		if (!db_connected(r->db)) {
 			/* Whether the batch committed is unknown; its claims are given up on reconnecting. */
@@ -590,6 +590,7 @@ int runner_round(runner_t *r, int *claimed)
 	pending_done(r);
 	n = PQntuples(res);
 	*claimed = n;
+	r->last_round_full = n > 0 && n >= limit;
 	if (n == 0) {
 		PQclear(res);
 		return 0;

@@ -39,7 +39,7 @@ int runner_round(runner_t *r, int *claimed);
  * A round asks for WORKER_BATCH steps at most, fewer when recent steps were
  * slow (about 100 ms of them per round).
  */
-bool runner_last_round_full(const runner_t *r, int claimed);
+bool runner_last_round_full(const runner_t *r);
 
 /* Records the outcomes still in hand, claiming nothing (before the child exits). */
 int runner_flush(runner_t *r);

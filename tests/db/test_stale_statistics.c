@@ -12,6 +12,13 @@
 #include "runner.h"
 #include "testdb.h"
 
+/* Statistics reach the shared counters when a session reports them; make it now. */
+static void report_statistics(testdb_t *t)
+{
+	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
+	testdb_exec(t, "SELECT 1");
+}
+
 START_TEST(a_context_costs_a_few_buffers_even_after_a_bulk_insert)
 {
 	testdb_t *t = testdb_new("trigctx");
@@ -58,22 +65,18 @@ START_TEST(a_table_that_outgrew_its_statistics_is_analyzed)
 	testdb_exec(t, "ANALYZE");
 	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-grown-' || g || '@example.com'"
 		       " FROM generate_series(1, 500) g");
-	/* Stats reach the shared counters when a session reports them; make it now. */
-	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
-	testdb_exec(t, "SELECT 1");
+	report_statistics(t);
 	/* 500 rows changed: under the 1,000-row floor, nothing to do. */
 	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{}");
 
 	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-grown-' || g || '@example.com'"
 		       " FROM generate_series(501, 3000) g");
-	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
-	testdb_exec(t, "SELECT 1");
+	report_statistics(t);
 	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{dummy_users}");
 	ck_assert_int_eq(testdb_long(t, "SELECT reltuples::bigint FROM pg_class WHERE relname = 'dummy_users'",
 				     0, NULL), 3000);
 	/* Analyzed now, so not again at the next sweep. */
-	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
-	testdb_exec(t, "SELECT 1");
+	report_statistics(t);
 	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{}");
 	testdb_free(t);
 }
@@ -92,8 +95,7 @@ START_TEST(the_sweepers_analyze_is_light)
 	testdb_exec(t, "ANALYZE");
 	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-light-' || g || '@example.com'"
 		       " FROM generate_series(1, 20000) g");
-	testdb_exec(t, "SELECT pg_stat_force_next_flush()");
-	testdb_exec(t, "SELECT 1");
+	report_statistics(t);
 	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{dummy_users}");
 	estimate = testdb_long(t, "SELECT reltuples::bigint FROM pg_class WHERE relname = 'dummy_users'", 0, NULL);
 	ck_assert_msg(estimate > 18000 && estimate < 22000, "20,000 rows estimated as %ld", estimate);
