@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* More than this many are forgotten at the next defcache_trim(). */
 #define DEFCACHE_MAX 256
 
 typedef struct {
@@ -18,8 +19,9 @@ typedef struct {
 
 struct defcache {
 	db_t *db;
-	entry_t entries[DEFCACHE_MAX];
+	entry_t *entries;
 	int count;
+	int cap;
 };
 
 const db_statement_t defcache_statements[] = {
@@ -49,7 +51,14 @@ void defcache_free(defcache_t *c)
 	if (c == NULL)
 		return;
 	clear(c);
+	free(c->entries);
 	free(c);
+}
+
+void defcache_trim(defcache_t *c)
+{
+	if (c->count > DEFCACHE_MAX)
+		clear(c);
 }
 
 /* Loads and parses one version; the entry records the failure when it fails. */
@@ -95,8 +104,18 @@ const def_t *defcache_get(defcache_t *c, int64_t workflow_id, int version, char 
 			snprintf(err, errlen, "%s", fresh.error);
 			return NULL;
 		}
-		if (c->count == DEFCACHE_MAX)
-			clear(c);
+		if (c->count == c->cap) {
+			int cap = c->cap ? c->cap * 2 : 16;
+			entry_t *grown = realloc(c->entries, (size_t)cap * sizeof(*grown));
+
+			if (grown == NULL) {
+				def_free(fresh.def);
+				snprintf(err, errlen, "out of memory");
+				return NULL;
+			}
+			c->entries = grown;
+			c->cap = cap;
+		}
 		c->entries[c->count] = fresh;
 		e = &c->entries[c->count++];
 	}

@@ -588,6 +588,7 @@ int runner_round(runner_t *r, int *claimed)
 		return 0;
 	}
 	pending_done(r);
+	defcache_trim(r->defs);
 	n = PQntuples(res);
 	*claimed = n;
 	r->last_round_full = n > 0 && n >= limit;
