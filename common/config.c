@@ -52,7 +52,7 @@ static const setting_t settings[] = {
 	INT("WORKER_PROCESSES", worker_processes, "0", 0, 1024, "children per wf-worker pool (0: number of CPUs)"),
 	STR("WORKER_HOST", worker_host, NULL, "name of this pool's host in the worker registry (default: the host name)"),
 	INT("WORKER_POLL_MS", worker_poll_ms, "5000", 10, 3600000, "safety-net poll of the step queue when no NOTIFY arrives"),
-	INT("WORKER_BATCH", worker_batch, "256", 1, 1000, "most steps claimed per round trip (fewer when steps are slow)"),
+	INT("WORKER_BATCH", worker_batch, "256", 1, 1000, "most nodes a round trip runs: claimed steps and nodes run in line after them (fewer when steps are slow)"),
 	INT("WORKER_GRACE_S", worker_grace_s, "30", 1, 3600, "SIGTERM drain time before children are killed"),
 	INT("WORKER_DEAD_AFTER_S", worker_dead_after_s, "15", 2, 3600, "a pool whose heartbeat is older than this is dead and its steps are rescued (give pools and coordinators the same value)"),
 	INT("STEP_LEASE_S", step_lease_s, "300", 5, 86400, "longest a claimed step may run before it is rescued"),

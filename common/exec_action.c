@@ -361,6 +361,7 @@ static const char schema[] =
 const executor_t exec_action = {
 	.type = "action",
 	.description = "sends an email or an SMS, or triggers a webhook",
+	.runs_in_line = true,
 	.external = action_external,
 	.validate = validate_action,
 	.execute = execute_action,

@@ -44,6 +44,7 @@ static const char schema[] =
 const executor_t exec_condition = {
 	.type = "condition",
 	.description = "follows \"true\" or \"false\" by a JSON Logic rule over the context",
+	.runs_in_line = true,
 	.branching = true,
 	.fresh_context = true,
 	.validate = validate_condition,

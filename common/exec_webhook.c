@@ -185,6 +185,7 @@ static const char schema[] =
 const executor_t exec_webhook = {
 	.type = "webhook",
 	.description = "calls an HTTP endpoint with a JSON body built from the context",
+	.runs_in_line = true,
 	.external = webhook_external,
 	.validate = validate_webhook,
 	.execute = execute_webhook,

@@ -58,6 +58,10 @@ typedef struct executor {
 	/* Decides on the user's current data: the trigger row's fresh context
 	 * is laid over the execution's snapshot before it runs. */
 	bool fresh_context;
+	/* May run in line, right after the node before it in the same round
+	 * (see worker/runner.c): it neither waits nor starts a child, and
+	 * running it again costs nothing when external() is false. */
+	bool runs_in_line;
 	/* Does this node talk to the outside world? Then its step is committed
 	 * on its own right after it ran. NULL: never. */
 	bool (*external)(const cJSON *node, const wf_config_t *cfg);

@@ -48,13 +48,16 @@ struct runner {
 	unsigned int seed;
 	defcache_t *defs;
 	batch_t pending;
-	double step_ms;		/* recent time a step takes here (moving average) */
+	double step_ms;		/* recent time a claimed step takes here, in-line nodes included (moving average) */
+	double nodes_per_step;	/* recent nodes run per claimed step, its own and those in line (moving average) */
 	bool last_round_full;	/* claimed all it asked for: more may be waiting */
 };
 
 /*
  * A round claims no more steps than this worker runs in about this long,
- * at the pace of its recent steps (and never more than WORKER_BATCH).
+ * at the pace of its recent steps, and runs no more than WORKER_BATCH
+ * nodes (the steps' own and those run in line after them), which bounds
+ * the outcomes it holds.
  * Fast steps (conditions, mock sends) come in full batches, which is what
  * makes a round trip cheap per step; slow ones (SMTP, webhooks) in small
  * ones, so that a burst of them is spread over every idle worker instead
@@ -63,6 +66,18 @@ struct runner {
 #define ROUND_BUDGET_MS 100.0
 /* Before any step has been timed: a first round of 8 at most. */
 #define FIRST_STEP_MS (ROUND_BUDGET_MS / 8)
+/*
+ * At most this many nodes run in line after a step's own (see run_in_line):
+ * enough for a long run of quick nodes, few enough that one execution
+ * cannot hold its worker's round for long.
+ */
+#define MAX_IN_LINE 16
+
+/* A node run in line after a step's own, in the same round. */
+typedef struct {
+	const def_node_t *node;
+	exec_outcome_t out;
+} hop_t;
 
 struct step {
 	const char *step_id;
@@ -82,6 +97,8 @@ struct step {
 	const char *verb;	/* the wf_step_finish outcome */
 	bool committed;		/* recorded already (external steps are, at once) */
 	exec_outcome_t out;
+	hop_t *hops;		/* the nodes run in line after this one; the step ends at the last one's next */
+	int nhops;
 };
 
 const db_statement_t runner_statements[] = {
@@ -115,20 +132,22 @@ runner_t *runner_new(const wf_config_t *cfg, db_t *db, int64_t worker_id, slot_s
 	r->seed = (unsigned int)getpid() ^ (unsigned int)wftime_monotonic_ms();
 	r->defs = defcache_new(db);
 	r->step_ms = FIRST_STEP_MS;
+	r->nodes_per_step = 1;
 	return r;
 }
 
 static int round_limit(const runner_t *r)
 {
 	double fit = ROUND_BUDGET_MS / r->step_ms;
+	double room = r->cfg->worker_batch / r->nodes_per_step;
 
-	if (fit >= r->cfg->worker_batch)
-		return r->cfg->worker_batch;
+	if (room < fit)
+		fit = room;
 	return fit < 1 ? 1 : (int)fit;
 }
 
-/* Folds a round's pace into the average: half the weight to the newest. */
-static void note_pace(runner_t *r, double ms, int steps)
+/* Folds a round's pace into the averages: half the weight to the newest. */
+static void note_pace(runner_t *r, double ms, int steps, int nodes)
 {
 	double per_step = ms / steps;
 
@@ -136,6 +155,7 @@ static void note_pace(runner_t *r, double ms, int steps)
 	if (per_step < 0.001)
 		per_step = 0.001;
 	r->step_ms = (r->step_ms + per_step) / 2;
+	r->nodes_per_step = (r->nodes_per_step + (double)nodes / steps) / 2;
 }
 
 bool runner_last_round_full(const runner_t *r)
@@ -145,8 +165,14 @@ bool runner_last_round_full(const runner_t *r)
 
 static void batch_clear(batch_t *b)
 {
-	for (int i = 0; i < b->n; i++)
-		exec_outcome_clear(&b->steps[i].out);
+	for (int i = 0; i < b->n; i++) {
+		step_t *s = &b->steps[i];
+
+		exec_outcome_clear(&s->out);
+		for (int h = 0; h < s->nhops; h++)
+			exec_outcome_clear(&s->hops[h].out);
+		free(s->hops);
+	}
 	free(b->steps);
 	PQclear(b->res);
 	memset(b, 0, sizeof(*b));
@@ -267,28 +293,81 @@ static void choose_verb(runner_t *r, step_t *s, const def_node_t *node, double n
  * busiest line of a busy system); a failed attempt is a warning, with the
  * same fields. The execution and node come from the log context.
  */
-static void log_step(const step_t *s, double started_ms)
+static void log_step(const char *verb, int attempt, const exec_outcome_t *out, double started_ms)
 {
-	char attempt[16], duration[32];
+	char attempt_text[16], duration[32];
 	/* A step deferred by a rate limit did not fail: it waits for a token. */
-	log_level_t level = s->out.status == EXEC_ERROR && !s->out.deferred ? LOG_WARN : LOG_DEBUG;
+	log_level_t level = out->status == EXEC_ERROR && !out->deferred ? LOG_WARN : LOG_DEBUG;
 	log_field_t fields[] = {
-		{ "outcome", s->verb ? s->verb : "", false },
-		{ "attempt", attempt, true },
+		{ "outcome", verb ? verb : "", false },
+		{ "attempt", attempt_text, true },
 		{ "duration_ms", duration, true },
 	};
 
 	if (!log_enabled(level))
 		return;
-	snprintf(attempt, sizeof(attempt), "%d", s->attempt);
+	snprintf(attempt_text, sizeof(attempt_text), "%d", attempt);
 	snprintf(duration, sizeof(duration), "%.3f", wftime_monotonic_ms() - started_ms);
 	if (level == LOG_WARN)
-		log_write(level, fields, 3, "step failed: %s", s->out.error);
+		log_write(level, fields, 3, "step failed: %s", out->error);
 	else
 		log_write(level, fields, 3, "step finished");
 }
 
-static void execute_step(runner_t *r, step_t *s)
+static bool node_is_external(const runner_t *r, const def_node_t *node)
+{
+	return node->exec->external && node->exec->external(node->json, r->cfg);
+}
+
+/*
+ * Runs the nodes after the step's own in line, in this round, while the
+ * next one can be (see sql/014_hops.sql): it neither waits nor starts a
+ * child, stays inside the database here (a mock send, a condition), and
+ * succeeds. A hop that fails or would wait is forgotten, which costs
+ * nothing for such a node: it runs again as a step of its own. The
+ * execution's exit condition is checked before each, as before any step.
+ */
+static void run_in_line(runner_t *r, step_t *s, const def_t *def, exec_ctx_t *ctx, cJSON *context,
+			int max_hops)
+{
+	const char *next = s->out.next_node;
+
+	if (max_hops > MAX_IN_LINE)
+		max_hops = MAX_IN_LINE;
+	while (next != NULL && s->nhops < max_hops) {
+		const def_node_t *node = def_node(def, next);
+		double started_ms = wftime_monotonic_ms();
+		hop_t *hop;
+
+		if (node == NULL || !node->exec->runs_in_line || node_is_external(r, node))
+			return;
+		ctx->now = wftime_now();
+		if (exit_condition_met(r, s, def, ctx->now))
+			return;
+		if (s->hops == NULL && (s->hops = calloc(MAX_IN_LINE, sizeof(*s->hops))) == NULL)
+			return;
+		if (node->exec->fresh_context)
+			refresh_context(r, s, context);
+		hop = &s->hops[s->nhops];
+		exec_outcome_init(&hop->out);
+		ctx->node = node;
+		ctx->kind = "run";
+		ctx->attempt = 1;
+		log_context_execution(s->execution_id, node->id);
+		node->exec->execute(ctx, &hop->out);
+		if (hop->out.status != EXEC_NEXT) {
+			exec_outcome_clear(&hop->out);
+			return;
+		}
+		log_step("next", 1, &hop->out, started_ms);
+		hop->node = node;
+		s->nhops++;
+		next = hop->out.next_node;
+	}
+}
+
+/* Runs a claimed step, and up to max_hops nodes in line after it. */
+static void execute_step(runner_t *r, step_t *s, int max_hops)
 {
 	const def_t *def;
 	const def_node_t *node = NULL;
@@ -341,8 +420,13 @@ static void execute_step(runner_t *r, step_t *s)
 		node->exec->execute(&ctx, &s->out);
 	}
 	choose_verb(r, s, node, ctx.now);
+	log_step(s->verb, s->attempt, &s->out, started_ms);
+	if (node != NULL && strcmp(s->verb, "next") == 0 && !node_is_external(r, node))
+		run_in_line(r, s, def, &ctx, context, max_hops);
+	goto done;
 out:
-	log_step(s, started_ms);
+	log_step(s->verb, s->attempt, &s->out, started_ms);
+done:
 	cJSON_Delete(context);
 	log_context_execution(NULL, NULL);
 }
@@ -411,11 +495,15 @@ static void count_outcomes(runner_t *r, const step_t *steps, int n)
 		else if (strcmp(v, "retry") == 0)
 			atomic_fetch_add(&r->slot->steps_retried, 1);
 		else if (strcmp(v, "next") == 0 || strcmp(v, "delay") == 0 || strcmp(v, "wait") == 0)
-			atomic_fetch_add(&r->slot->steps_completed, 1);
+			atomic_fetch_add(&r->slot->steps_completed, 1 + (uint64_t)steps[i].nhops);
 	}
 }
 
-/* An outcome as wf_worker_round takes it (see sql/004_executions.sql). */
+/*
+ * An outcome as wf_worker_round takes it (see sql/004_executions.sql). Its
+ * trees are referenced, not copied: the batch keeps them until it is
+ * recorded (one by one, should the round fail).
+ */
 static cJSON *outcome_json(const step_t *s)
 {
 	cJSON *o = json_object();
@@ -429,15 +517,33 @@ static cJSON *outcome_json(const step_t *s)
 	if (out->run_at > 0)
 		json_add_number(o, "run_at", out->run_at);
 	if (out->result)
-		json_add(o, "result", cJSON_Duplicate(out->result, 1));
+		cJSON_AddItemReferenceToObject(o, "result", out->result);
 	if (out->error[0] && !out->deferred)
 		json_add_string(o, "error", out->error);
 	if (out->logs)
-		json_add(o, "logs", cJSON_Duplicate(out->logs, 1));
+		cJSON_AddItemReferenceToObject(o, "logs", out->logs);
 	if (out->delay)
-		json_add(o, "delay", cJSON_Duplicate(out->delay, 1));
+		cJSON_AddItemReferenceToObject(o, "delay", out->delay);
 	if (out->child)
-		json_add(o, "child", cJSON_Duplicate(out->child, 1));
+		cJSON_AddItemReferenceToObject(o, "child", out->child);
+	if (s->nhops > 0) {
+		cJSON *then = cJSON_CreateArray();
+
+		for (int h = 0; h < s->nhops; h++) {
+			const hop_t *hop = &s->hops[h];
+			cJSON *item = json_object();
+
+			json_add_string(item, "node", hop->node->id);
+			if (hop->out.next_node)
+				json_add_string(item, "next", hop->out.next_node);
+			if (hop->out.result)
+				cJSON_AddItemReferenceToObject(item, "result", hop->out.result);
+			if (hop->out.logs)
+				cJSON_AddItemReferenceToObject(item, "logs", hop->out.logs);
+			cJSON_AddItemToArray(then, item);
+		}
+		json_add(o, "then", then);
+	}
 	return o;
 }
 
@@ -570,7 +676,7 @@ int runner_round(runner_t *r, int *claimed)
 	PGresult *res = round_trip(r, limit);
 	step_t *steps;
 	double claimed_ms;
-	int n;
+	int n, in_line = 0;
 
 	*claimed = 0;
 	r->last_round_full = false;
@@ -606,12 +712,14 @@ int runner_round(runner_t *r, int *claimed)
 		slot_beat(r->slot);
 		if (give_back_if_stale(r, &steps[i], claimed_ms))
 			continue;
-		execute_step(r, &steps[i]);
+		/* The round's nodes, each claimed step's own and those in line so far, stay within WORKER_BATCH. */
+		execute_step(r, &steps[i], r->cfg->worker_batch - n - in_line);
 		if (is_external(r, &steps[i]) && commit_step(r, &steps[i]) < 0)
 			return -1;
+		in_line += steps[i].nhops;
 	}
-	note_pace(r, wftime_monotonic_ms() - claimed_ms, n);
-	atomic_fetch_add(&r->slot->steps_done, (uint64_t)n);
+	note_pace(r, wftime_monotonic_ms() - claimed_ms, n, n + in_line);
+	atomic_fetch_add(&r->slot->steps_done, (uint64_t)(n + in_line));
 	slot_set_step(r->slot, NULL);
 	slot_beat(r->slot);
 	return 0;

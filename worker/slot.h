@@ -17,7 +17,7 @@
 
 typedef struct {
 	_Atomic int64_t worker_id;	/* wf_workers.id; 0 until registered */
-	_Atomic uint64_t steps_done;		/* claimed */
+	_Atomic uint64_t steps_done;		/* claimed, and the nodes run in line after them */
 	_Atomic uint64_t steps_completed;
 	_Atomic uint64_t steps_failed;
 	_Atomic uint64_t steps_retried;

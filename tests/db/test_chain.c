@@ -3,7 +3,9 @@
  * (sql/012_lean_step_path.sql): the round hands it back claimed for its
  * next node, with a new claim counter, the history complete, and its row
  * updated without touching an index; a stopping worker chains nothing; a
- * quarter of every batch is kept for the queue.
+ * quarter of every batch is kept for the queue. Nodes a worker ran in line
+ * after a step's own (sql/014_hops.sql) are recorded in the same round, or
+ * dropped when the execution changed meanwhile.
  */
 #include <check.h>
 #include <stdio.h>
@@ -227,6 +229,56 @@ START_TEST(a_pause_landing_while_the_batch_is_recorded_is_respected)
 }
 END_TEST
 
+/* The outcome of the one claimed step: a ran, then b and c in line (b sent an email). */
+static void in_line_outcome(testdb_t *t, char *out, size_t size)
+{
+	snprintf(out, size,
+		 "[{\"step\":%ld,\"claims\":%ld,\"outcome\":\"next\",\"next\":\"b\",\"result\":{\"n\":\"a\"},"
+		 "\"then\":[{\"node\":\"b\",\"next\":\"c\",\"result\":{\"n\":\"b\"},"
+		 "\"logs\":[{\"email_log\":{\"recipient\":\"test-b@example.com\",\"subject\":\"B\",\"template\":\"t\"}}]},"
+		 "{\"node\":\"c\",\"result\":{\"n\":\"c\"}}]}]",
+		 testdb_long(t, "SELECT id FROM wf_steps", 0, NULL), testdb_long(t, "SELECT claims FROM wf_steps", 0, NULL));
+}
+
+START_TEST(nodes_run_in_line_are_recorded_in_the_same_round)
+{
+	char done[512], ignored[512];
+	testdb_t *t = claimed_executions("chainhops", 1, 4, ignored, sizeof(ignored));
+
+	in_line_outcome(t, done, sizeof(done));
+	PQclear(round_of(t, 4, done));
+	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || current_node FROM workflow_executions", 0, NULL),
+			 "completed c");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+	/* Every node's transitions and result, in order, as if each had been a step of its own. */
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ':' || to_status || coalesce(':' || (result ->> 'n'), ''),"
+				     " ' ' ORDER BY id) FROM workflow_execution_history WHERE from_status IS NOT NULL", 0, NULL),
+			 "a:running a:stepCompleted:a b:running b:stepCompleted:b c:running c:stepCompleted:c c:completed");
+	/* The email of the node in line, with its node, attempt and the execution's context. */
+	ck_assert_str_eq(testdb_text(t, "SELECT l.node_id || ' ' || l.attempt || ' ' || l.recipient || ' ' || (l.data = e.context)"
+				     " FROM email_logs l JOIN workflow_executions e ON e.id = l.execution_id", 0, NULL),
+			 "b 1 test-b@example.com true");
+	testdb_free(t);
+}
+END_TEST
+
+/* Nodes in line are the fast path's only: the careful one (here: a paused execution) records the step's own node. */
+START_TEST(nodes_run_in_line_are_dropped_when_the_execution_was_paused)
+{
+	char done[512], ignored[512];
+	testdb_t *t = claimed_executions("chainhopspause", 1, 4, ignored, sizeof(ignored));
+
+	in_line_outcome(t, done, sizeof(done));
+	PQclear(testdb_query(t, "SELECT wf_execution_pause(id) FROM workflow_executions", 0, NULL));
+	PQclear(round_of(t, 4, done));
+	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || node_id FROM wf_steps", 0, NULL), "held b");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE node_id IN ('b', 'c')", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs", 0, NULL), 0);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("chain", 60, a_step_that_moves_on_stays_claimed_by_its_worker, a_stopping_worker_chains_nothing,
 	    a_quarter_of_every_batch_is_kept_for_the_queue, a_chained_step_gets_a_fresh_lease_when_its_own_runs_low,
-	    a_pause_landing_while_the_batch_is_recorded_is_respected)
+	    a_pause_landing_while_the_batch_is_recorded_is_respected, nodes_run_in_line_are_recorded_in_the_same_round,
+	    nodes_run_in_line_are_dropped_when_the_execution_was_paused)

@@ -3,8 +3,9 @@
  * PostgreSQL and a real HTTP receiver: every node type's success and failure
  * paths, a six-node workflow end to end, shared flows, a failing webhook
  * retried with backoff, dead-lettered and replayed, pause/resume/cancel in
- * the middle of a delay, and kill -9 of workers during 2,000 executions with
- * exactly one email log row per execution and email node.
+ * the middle of a delay, quick nodes run in line (and what a failure or a
+ * pause in line leaves), and kill -9 of workers during 2,000 executions
+ * with exactly one email log row per execution and email node.
  */
 #include <check.h>
 #include <signal.h>
@@ -305,6 +306,124 @@ START_TEST(pause_resume_and_cancel_in_the_middle_of_a_delay)
 }
 END_TEST
 
+/*
+ * How many transactions recorded the outcomes of the execution's nodes:
+ * the distinct writers (xmin) of its history rows that end a node. A
+ * round records its outcomes in one (sub)transaction.
+ */
+static long outcome_writers(testdb_t *t, const char *id)
+{
+	const char *params[1] = { id };
+
+	return testdb_long(t, "SELECT count(DISTINCT xmin::text) FROM workflow_execution_history WHERE execution_id = $1::uuid"
+			      " AND to_status IN ('stepCompleted', 'stepFailed', 'completed', 'failed')", 1, params);
+}
+
+START_TEST(quick_nodes_run_in_line_and_commit_together)
+{
+	testdb_t *t = testdb_new("inline");
+	pid_t pool = start_pool(1, NULL);
+	char id[64];
+	const char *pid[1] = { id };
+
+	fixture_workflow(t, "test-quick", "{\"start\":\"a\",\"nodes\":{"
+					  "\"a\":{\"type\":\"noop\",\"next\":\"b\"},"
+					  "\"b\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"c\"},"
+					  "\"c\":{\"type\":\"condition\",\"rule\":{\"!\":{\"var\":\"user.engaged\"}},\"true\":\"d\",\"false\":null},"
+					  "\"d\":{\"type\":\"log\",\"message\":\"quick\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-quick", "{\"user\":{\"email\":\"test-q@example.com\",\"name\":\"Q\"}}"));
+	ck_assert_msg(wait_status(t, id, "completed", 10000), "execution is %s", status_of(t, id));
+	/* The same history as node by node, written by one transaction after the claim. */
+	ck_assert_str_eq(path_of(t, id), "idle>running>stepCompleted>running>stepCompleted>running>stepCompleted>"
+					 "running>stepCompleted>completed");
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ':' || to_status, ' ' ORDER BY id) FROM workflow_execution_history"
+				     " WHERE execution_id = $1::uuid AND to_status IN ('stepCompleted', 'completed')", 1, pid),
+			 "a:stepCompleted b:stepCompleted c:stepCompleted d:stepCompleted d:completed");
+	ck_assert_int_eq(outcome_writers(t, id), 1);
+	/* The email node's log row and result, as if it had run on its own. */
+	ck_assert_str_eq(testdb_text(t, "SELECT node_id || ' ' || attempt || ' ' || recipient || ' ' || status FROM email_logs", 0, NULL),
+			 "b 1 test-q@example.com sent");
+	ck_assert_str_eq(testdb_text(t, "SELECT count(*) FROM email_logs l, workflow_executions e WHERE l.data = e.context", 0, NULL), "1");
+	ck_assert_str_eq(testdb_text(t, "SELECT result ->> 'to' FROM workflow_execution_history"
+				     " WHERE node_id = 'b' AND to_status = 'stepCompleted'", 0, NULL), "test-q@example.com");
+	ck_assert_str_eq(testdb_text(t, "SELECT current_node FROM workflow_executions", 0, NULL), "d");
+	proc_stop(pool);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(worker_batch_bounds_the_nodes_of_a_round)
+{
+	testdb_t *t = testdb_new("inlinebatch");
+	pid_t pool = start_pool(1, "WORKER_BATCH=4");
+	char definition[1024], id[64];
+	size_t len = (size_t)snprintf(definition, sizeof(definition), "{\"start\":\"n1\",\"nodes\":{");
+
+	for (int i = 1; i < 10; i++)
+		len += (size_t)snprintf(definition + len, sizeof(definition) - len,
+					"\"n%d\":{\"type\":\"noop\",\"next\":\"n%d\"},", i, i + 1);
+	snprintf(definition + len, sizeof(definition) - len, "\"n10\":{\"type\":\"noop\"}}}");
+	fixture_workflow(t, "test-ten", definition);
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-ten", NULL));
+	ck_assert(wait_status(t, id, "completed", 10000));
+	/* Ten quick nodes, at most four a round: three rounds. */
+	ck_assert_int_eq(outcome_writers(t, id), 3);
+	proc_stop(pool);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_node_that_fails_in_line_runs_again_as_its_own_step)
+{
+	testdb_t *t = testdb_new("inlinefail");
+	pid_t pool = start_pool(1, NULL);
+	char id[64];
+
+	fixture_workflow(t, "test-then-bad", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"b\"},"
+					     "\"b\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-then-bad", "{\"user\":{\"email\":\"test-not an address\"}}"));
+	ck_assert_msg(wait_status(t, id, "failed", 10000), "execution is %s", status_of(t, id));
+	/* The failure in line left nothing behind; the step of its own recorded it once. */
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ' ' || status, ', ') FROM email_logs", 0, NULL), "b failed");
+	ck_assert_str_eq(path_of(t, id), "idle>running>stepCompleted>running>stepFailed>failed");
+	ck_assert_int_eq(outcome_writers(t, id), 2);
+	proc_stop(pool);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_pause_while_nodes_run_in_line_keeps_the_first_only)
+{
+	testdb_t *t = testdb_new("inlinepause");
+	pid_t pool = start_pool(1, NULL);
+	char id[64];
+	const char *pid[1] = { id };
+
+	fixture_workflow(t, "test-slow-middle", "{\"start\":\"a\",\"nodes\":{"
+						"\"a\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"b\"},"
+						"\"b\":{\"type\":\"noop\",\"sleep_ms\":1500,\"next\":\"c\"},"
+						"\"c\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"engagement_nudge\"}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-slow-middle", "{\"user\":{\"email\":\"test-p@example.com\"}}"));
+	ck_assert(wait_status(t, id, "running", 5000));
+	proc_sleep_ms(300); /* a has run; b, in line after it, sleeps */
+	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pid));
+	proc_sleep_ms(2500); /* past the end of b's sleep: its round has been recorded */
+	ck_assert_str_eq(status_of(t, id), "paused");
+	/* a is recorded; b and c, run in line while the pause came, are not. */
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id, ' ' ORDER BY id) FROM email_logs", 0, NULL), "a");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE node_id IN ('b', 'c')"
+				      " AND to_status = 'stepCompleted'", 0, NULL), 0);
+	ck_assert_str_eq(testdb_text(t, "SELECT node_id || ' ' || status FROM wf_steps", 0, NULL), "b held");
+	PQclear(testdb_query(t, "SELECT wf_execution_resume($1::uuid)", 1, pid));
+	ck_assert(wait_status(t, id, "completed", 10000));
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id, ' ' ORDER BY id) FROM email_logs", 0, NULL), "a c");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE node_id = 'b'"
+				      " AND to_status = 'stepCompleted'", 0, NULL), 1);
+	proc_stop(pool);
+	testdb_free(t);
+}
+END_TEST
+
 START_TEST(kill_9_during_2000_executions_sends_each_email_once)
 {
 	testdb_t *t = testdb_new("chaos");
@@ -345,4 +464,6 @@ END_TEST
 RUNNER_MAIN("engine", 240, six_node_workflow_end_to_end, condition_follows_fresh_trigger_data_and_delay_until,
 	    permanent_failures_fail_at_once, failing_webhook_retried_with_backoff_dead_lettered_then_replayed,
 	    shared_flows_run_as_children, pause_resume_and_cancel_in_the_middle_of_a_delay,
-	    kill_9_during_2000_executions_sends_each_email_once)
+	    quick_nodes_run_in_line_and_commit_together, worker_batch_bounds_the_nodes_of_a_round,
+	    a_node_that_fails_in_line_runs_again_as_its_own_step,
+	    a_pause_while_nodes_run_in_line_keeps_the_first_only, kill_9_during_2000_executions_sends_each_email_once)
