@@ -51,6 +51,7 @@ struct runner {
 	double step_ms;		/* recent time a claimed step takes here, in-line nodes included (moving average) */
 	double nodes_per_step;	/* recent nodes run per claimed step, its own and those in line (moving average) */
 	bool last_round_full;	/* claimed all it asked for: more may be waiting */
+	double round_started_ms; /* when the batch in hand was claimed (monotonic) */
 };
 
 /*
@@ -339,6 +340,11 @@ static void run_in_line(runner_t *r, step_t *s, const def_t *def, exec_ctx_t *ct
 		double started_ms = wftime_monotonic_ms();
 		hop_t *hop;
 
+		/* Past the round's time, the chain waits for the next round (its
+		 * step stays claimed): slow nodes in line neither hold up the
+		 * batch's other steps nor outlast the step's lease. */
+		if (started_ms - r->round_started_ms > ROUND_BUDGET_MS)
+			return;
 		if (node == NULL || !node->exec->runs_in_line || node_is_external(r, node))
 			return;
 		ctx->now = wftime_now();
@@ -708,6 +714,7 @@ int runner_round(runner_t *r, int *claimed)
 	parse_claim(res, steps);
 	r->pending = (batch_t){ res, steps, n };
 	claimed_ms = wftime_monotonic_ms();
+	r->round_started_ms = claimed_ms;
 	for (int i = 0; i < n; i++) {
 		slot_beat(r->slot);
 		if (give_back_if_stale(r, &steps[i], claimed_ms))

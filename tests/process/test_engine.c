@@ -373,6 +373,28 @@ START_TEST(worker_batch_bounds_the_nodes_of_a_round)
 }
 END_TEST
 
+START_TEST(slow_nodes_in_line_wait_for_the_next_round)
+{
+	testdb_t *t = testdb_new("inlineslow");
+	pid_t pool = start_pool(1, NULL);
+	char id[64];
+
+	fixture_workflow(t, "test-slow-six", "{\"start\":\"n1\",\"nodes\":{"
+					     "\"n1\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n2\"},"
+					     "\"n2\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n3\"},"
+					     "\"n3\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n4\"},"
+					     "\"n4\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n5\"},"
+					     "\"n5\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n6\"},"
+					     "\"n6\":{\"type\":\"noop\",\"sleep_ms\":60}}}");
+	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-slow-six", NULL));
+	ck_assert(wait_status(t, id, "completed", 10000));
+	/* A round runs nodes in line for about 100 ms: two of these at most, not all six at once. */
+	ck_assert_int_ge(outcome_writers(t, id), 3);
+	proc_stop(pool);
+	testdb_free(t);
+}
+END_TEST
+
 START_TEST(a_node_that_fails_in_line_runs_again_as_its_own_step)
 {
 	testdb_t *t = testdb_new("inlinefail");
@@ -465,5 +487,6 @@ RUNNER_MAIN("engine", 240, six_node_workflow_end_to_end, condition_follows_fresh
 	    permanent_failures_fail_at_once, failing_webhook_retried_with_backoff_dead_lettered_then_replayed,
 	    shared_flows_run_as_children, pause_resume_and_cancel_in_the_middle_of_a_delay,
 	    quick_nodes_run_in_line_and_commit_together, worker_batch_bounds_the_nodes_of_a_round,
+	    slow_nodes_in_line_wait_for_the_next_round,
 	    a_node_that_fails_in_line_runs_again_as_its_own_step,
 	    a_pause_while_nodes_run_in_line_keeps_the_first_only, kill_9_during_2000_executions_sends_each_email_once)
