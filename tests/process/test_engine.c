@@ -319,6 +319,18 @@ static long outcome_writers(testdb_t *t, const char *id)
 			      " AND to_status IN ('stepCompleted', 'stepFailed', 'completed', 'failed')", 1, params);
 }
 
+/*
+ * Stores the workflow, starts one execution of it with context (NULL: {})
+ * and waits until it reaches status; id gets the execution's id.
+ */
+static void run_one(testdb_t *t, const char *workflow, const char *definition, const char *context,
+		    const char *status, char *id, size_t size)
+{
+	fixture_workflow(t, workflow, definition);
+	snprintf(id, size, "%s", fixture_execution(t, workflow, context));
+	ck_assert_msg(wait_status(t, id, status, 10000), "execution is %s, not %s", status_of(t, id), status);
+}
+
 START_TEST(quick_nodes_run_in_line_and_commit_together)
 {
 	testdb_t *t = testdb_new("inline");
@@ -326,13 +338,12 @@ START_TEST(quick_nodes_run_in_line_and_commit_together)
 	char id[64];
 	const char *pid[1] = { id };
 
-	fixture_workflow(t, "test-quick", "{\"start\":\"a\",\"nodes\":{"
-					  "\"a\":{\"type\":\"noop\",\"next\":\"b\"},"
-					  "\"b\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"c\"},"
-					  "\"c\":{\"type\":\"condition\",\"rule\":{\"!\":{\"var\":\"user.engaged\"}},\"true\":\"d\",\"false\":null},"
-					  "\"d\":{\"type\":\"log\",\"message\":\"quick\"}}}");
-	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-quick", "{\"user\":{\"email\":\"test-q@example.com\",\"name\":\"Q\"}}"));
-	ck_assert_msg(wait_status(t, id, "completed", 10000), "execution is %s", status_of(t, id));
+	run_one(t, "test-quick", "{\"start\":\"a\",\"nodes\":{"
+				 "\"a\":{\"type\":\"noop\",\"next\":\"b\"},"
+				 "\"b\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"c\"},"
+				 "\"c\":{\"type\":\"condition\",\"rule\":{\"!\":{\"var\":\"user.engaged\"}},\"true\":\"d\",\"false\":null},"
+				 "\"d\":{\"type\":\"log\",\"message\":\"quick\"}}}",
+		"{\"user\":{\"email\":\"test-q@example.com\",\"name\":\"Q\"}}", "completed", id, sizeof(id));
 	/* The same history as node by node, written by one transaction after the claim. */
 	ck_assert_str_eq(path_of(t, id), "idle>running>stepCompleted>running>stepCompleted>running>stepCompleted>"
 					 "running>stepCompleted>completed");
@@ -363,9 +374,7 @@ START_TEST(worker_batch_bounds_the_nodes_of_a_round)
 		len += (size_t)snprintf(definition + len, sizeof(definition) - len,
 					"\"n%d\":{\"type\":\"noop\",\"next\":\"n%d\"},", i, i + 1);
 	snprintf(definition + len, sizeof(definition) - len, "\"n10\":{\"type\":\"noop\"}}}");
-	fixture_workflow(t, "test-ten", definition);
-	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-ten", NULL));
-	ck_assert(wait_status(t, id, "completed", 10000));
+	run_one(t, "test-ten", definition, NULL, "completed", id, sizeof(id));
 	/* Ten quick nodes, at most four a round: three rounds. */
 	ck_assert_int_eq(outcome_writers(t, id), 3);
 	proc_stop(pool);
@@ -379,15 +388,14 @@ START_TEST(slow_nodes_in_line_wait_for_the_next_round)
 	pid_t pool = start_pool(1, NULL);
 	char id[64];
 
-	fixture_workflow(t, "test-slow-six", "{\"start\":\"n1\",\"nodes\":{"
-					     "\"n1\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n2\"},"
-					     "\"n2\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n3\"},"
-					     "\"n3\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n4\"},"
-					     "\"n4\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n5\"},"
-					     "\"n5\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n6\"},"
-					     "\"n6\":{\"type\":\"noop\",\"sleep_ms\":60}}}");
-	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-slow-six", NULL));
-	ck_assert(wait_status(t, id, "completed", 10000));
+	run_one(t, "test-slow-six", "{\"start\":\"n1\",\"nodes\":{"
+				    "\"n1\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n2\"},"
+				    "\"n2\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n3\"},"
+				    "\"n3\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n4\"},"
+				    "\"n4\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n5\"},"
+				    "\"n5\":{\"type\":\"noop\",\"sleep_ms\":60,\"next\":\"n6\"},"
+				    "\"n6\":{\"type\":\"noop\",\"sleep_ms\":60}}}",
+		NULL, "completed", id, sizeof(id));
 	/* A round runs nodes in line for about 100 ms: two of these at most, not all six at once. */
 	ck_assert_int_ge(outcome_writers(t, id), 3);
 	proc_stop(pool);
@@ -401,10 +409,9 @@ START_TEST(a_node_that_fails_in_line_runs_again_as_its_own_step)
 	pid_t pool = start_pool(1, NULL);
 	char id[64];
 
-	fixture_workflow(t, "test-then-bad", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"b\"},"
-					     "\"b\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\"}}}");
-	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-then-bad", "{\"user\":{\"email\":\"test-not an address\"}}"));
-	ck_assert_msg(wait_status(t, id, "failed", 10000), "execution is %s", status_of(t, id));
+	run_one(t, "test-then-bad", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"b\"},"
+				    "\"b\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\"}}}",
+		"{\"user\":{\"email\":\"test-not an address\"}}", "failed", id, sizeof(id));
 	/* The failure in line left nothing behind; the step of its own recorded it once. */
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ' ' || status, ', ') FROM email_logs", 0, NULL), "b failed");
 	ck_assert_str_eq(path_of(t, id), "idle>running>stepCompleted>running>stepFailed>failed");
@@ -421,12 +428,11 @@ START_TEST(a_pause_while_nodes_run_in_line_keeps_the_first_only)
 	char id[64];
 	const char *pid[1] = { id };
 
-	fixture_workflow(t, "test-slow-middle", "{\"start\":\"a\",\"nodes\":{"
-						"\"a\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"b\"},"
-						"\"b\":{\"type\":\"noop\",\"sleep_ms\":1500,\"next\":\"c\"},"
-						"\"c\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"engagement_nudge\"}}}");
-	snprintf(id, sizeof(id), "%s", fixture_execution(t, "test-slow-middle", "{\"user\":{\"email\":\"test-p@example.com\"}}"));
-	ck_assert(wait_status(t, id, "running", 5000));
+	run_one(t, "test-slow-middle", "{\"start\":\"a\",\"nodes\":{"
+				       "\"a\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"b\"},"
+				       "\"b\":{\"type\":\"noop\",\"sleep_ms\":1500,\"next\":\"c\"},"
+				       "\"c\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"engagement_nudge\"}}}",
+		"{\"user\":{\"email\":\"test-p@example.com\"}}", "running", id, sizeof(id));
 	proc_sleep_ms(300); /* a has run; b, in line after it, sleeps */
 	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pid));
 	proc_sleep_ms(2500); /* past the end of b's sleep: its round has been recorded */
