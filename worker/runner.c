@@ -426,13 +426,10 @@ static void execute_step(runner_t *r, step_t *s, int max_hops)
 		node->exec->execute(&ctx, &s->out);
 	}
 	choose_verb(r, s, node, ctx.now);
+out:
 	log_step(s->verb, s->attempt, &s->out, started_ms);
 	if (node != NULL && strcmp(s->verb, "next") == 0 && !node_is_external(r, node))
 		run_in_line(r, s, def, &ctx, context, max_hops);
-	goto done;
-out:
-	log_step(s->verb, s->attempt, &s->out, started_ms);
-done:
 	cJSON_Delete(context);
 	log_context_execution(NULL, NULL);
 }
@@ -681,7 +678,6 @@ int runner_round(runner_t *r, int *claimed)
 	int limit = round_limit(r);
 	PGresult *res = round_trip(r, limit);
 	step_t *steps;
-	double claimed_ms;
 	int n, in_line = 0;
 
 	*claimed = 0;
@@ -713,11 +709,10 @@ int runner_round(runner_t *r, int *claimed)
 		abort();
 	parse_claim(res, steps);
 	r->pending = (batch_t){ res, steps, n };
-	claimed_ms = wftime_monotonic_ms();
-	r->round_started_ms = claimed_ms;
+	r->round_started_ms = wftime_monotonic_ms();
 	for (int i = 0; i < n; i++) {
 		slot_beat(r->slot);
-		if (give_back_if_stale(r, &steps[i], claimed_ms))
+		if (give_back_if_stale(r, &steps[i], r->round_started_ms))
 			continue;
 		/* The round's nodes, each claimed step's own and those in line so far, stay within WORKER_BATCH. */
 		execute_step(r, &steps[i], r->cfg->worker_batch - n - in_line);
@@ -725,7 +720,7 @@ int runner_round(runner_t *r, int *claimed)
 			return -1;
 		in_line += steps[i].nhops;
 	}
-	note_pace(r, wftime_monotonic_ms() - claimed_ms, n, n + in_line);
+	note_pace(r, wftime_monotonic_ms() - r->round_started_ms, n, n + in_line);
 	atomic_fetch_add(&r->slot->steps_done, (uint64_t)(n + in_line));
 	slot_set_step(r->slot, NULL);
 	slot_beat(r->slot);
