@@ -93,7 +93,6 @@ struct step {
 	int attempt;
 	int64_t workflow_id;
 	int version;
-	const executor_t *exec;
 	const def_node_t *node;
 	const char *verb;	/* the wf_step_finish outcome */
 	bool committed;		/* recorded already (external steps are, at once) */
@@ -320,6 +319,12 @@ static bool node_is_external(const runner_t *r, const def_node_t *node)
 	return node->exec->external && node->exec->external(node->json, r->cfg);
 }
 
+/* Did the step run a node that talks to the outside world? */
+static bool is_external(const runner_t *r, const step_t *s)
+{
+	return s->node != NULL && node_is_external(r, s->node);
+}
+
 /*
  * Runs the nodes after the step's own in line, in this round, while the
  * next one can be (see sql/014_hops.sql): it neither waits nor starts a
@@ -421,14 +426,13 @@ static void execute_step(runner_t *r, step_t *s, int max_hops)
 		ctx.attempt = s->attempt;
 		ctx.context = context;
 		ctx.services = r->services;
-		s->exec = node->exec;
 		s->node = node;
 		node->exec->execute(&ctx, &s->out);
 	}
 	choose_verb(r, s, node, ctx.now);
 out:
 	log_step(s->verb, s->attempt, &s->out, started_ms);
-	if (node != NULL && strcmp(s->verb, "next") == 0 && !node_is_external(r, node))
+	if (s->node != NULL && strcmp(s->verb, "next") == 0 && !is_external(r, s))
 		run_in_line(r, s, def, &ctx, context, max_hops);
 	cJSON_Delete(context);
 	log_context_execution(NULL, NULL);
@@ -591,11 +595,6 @@ static int commit_one_by_one(runner_t *r)
 		if (!r->pending.steps[i].committed && commit_step(r, &r->pending.steps[i]) < 0)
 			return -1;
 	return 0;
-}
-
-static bool is_external(runner_t *r, const step_t *s)
-{
-	return s->exec && s->exec->external && s->node && s->exec->external(s->node->json, r->cfg);
 }
 
 static void parse_claim(PGresult *res, step_t *steps)
