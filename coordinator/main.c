@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc_tuning.h"
 #include "commands.h"
 #include "config.h"
 #include "delivery.h"
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
 	int level, format, rc;
 
 	block_stop_signals(true);
+	alloc_tune_for_rounds();
 
 	if (argc > 1) {
 		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||

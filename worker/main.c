@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "alloc_tuning.h"
 #include "config.h"
 #include "delivery.h"
 #include "log.h"
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
 	char err[512];
 
 	block_pool_signals();
+	alloc_tune_for_rounds();
 	cfg = malloc(sizeof(*cfg));
 
 	if (argc > 1) {
