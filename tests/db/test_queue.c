@@ -1,7 +1,8 @@
 /*
  * test_queue.c - the step queue in SQL: disjoint concurrent claims, the
  * claim check that refuses a late worker, rescue of dead workers' steps,
- * one NOTIFY per enqueuing transaction, and nothing left behind.
+ * one NOTIFY per enqueuing transaction, nothing left behind, and a drained
+ * queue that keeps its pages.
  */
 #include <check.h>
 #include <pthread.h>
@@ -236,7 +237,32 @@ START_TEST(one_notify_per_enqueuing_transaction)
 }
 END_TEST
 
+/*
+ * A drained queue keeps its pages through VACUUM (the sweeper's every
+ * second; truncating takes a lock every claim would wait behind), and an
+ * operator's VACUUM (TRUNCATE) still gives them back.
+ */
+START_TEST(a_drained_queue_keeps_its_pages)
+{
+	testdb_t *t = testdb_new("keeps_pages");
+	const char *size_sql = "SELECT pg_relation_size('wf_steps')";
+	long full;
+
+	fixture_workflow(t, "noop1", noop1);
+	fixture_executions(t, "noop1", 3000, NULL);
+	full = testdb_long(t, size_sql, 0, NULL);
+	ck_assert_int_gt(full, 8192 * 10);
+	testdb_exec(t, "DELETE FROM wf_steps");
+	testdb_exec(t, "VACUUM wf_steps");
+	ck_assert_int_eq(testdb_long(t, size_sql, 0, NULL), full);
+	testdb_exec(t, "VACUUM (TRUNCATE) wf_steps");
+	ck_assert_int_eq(testdb_long(t, size_sql, 0, NULL), 0);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("queue", 120, concurrent_claims_never_share_a_step,
 	    late_worker_cannot_finish_a_rescued_step, sweeper_rescues_expired_leases_and_dead_hosts,
 	    a_workers_steps_are_found_among_the_claimed_only,
-	    a_step_that_keeps_killing_workers_is_dead_lettered, one_notify_per_enqueuing_transaction)
+	    a_step_that_keeps_killing_workers_is_dead_lettered, one_notify_per_enqueuing_transaction,
+	    a_drained_queue_keeps_its_pages)

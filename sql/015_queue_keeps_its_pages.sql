@@ -1,0 +1,12 @@
+-- 015_queue_keeps_its_pages: vacuuming the step queue never truncates it.
+--
+-- After a burst the queue's last pages are empty, and a VACUUM that finds
+-- them there tries to give them back to the file system, which takes the
+-- table's ACCESS EXCLUSIVE lock. With workers claiming all the time the
+-- lock is seldom free: the sweeper's VACUUM (every second, sql/011) then
+-- retried for up to 5 s (wait event Timeout:VacuumTruncate, about a tenth
+-- of the throughput bench's run), holding up the rest of its sweep, and
+-- when it did get the lock every claim waited behind it. A queue fills
+-- those pages again at its next burst; a manual VACUUM (TRUNCATE) still
+-- shrinks the file when an operator wants it to.
+ALTER TABLE wf_steps SET (vacuum_truncate = false);
