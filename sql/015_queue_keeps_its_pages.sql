@@ -4,9 +4,9 @@
 -- them there tries to give them back to the file system, which takes the
 -- table's ACCESS EXCLUSIVE lock. With workers claiming all the time the
 -- lock is seldom free: the sweeper's VACUUM (every second, sql/011) then
--- retried for up to 5 s (wait event Timeout:VacuumTruncate, about a tenth
--- of the throughput bench's run), holding up the rest of its sweep, and
--- when it did get the lock every claim waited behind it. A queue fills
+-- retried for up to 5 s (wait event Timeout:VacuumTruncate, about half a
+-- second of a 4 s throughput run), holding up the rest of its sweep; had
+-- it got the lock, every claim would have waited behind it. A queue fills
 -- those pages again at its next burst; a manual VACUUM (TRUNCATE) still
 -- shrinks the file when an operator wants it to.
 ALTER TABLE wf_steps SET (vacuum_truncate = false);
