@@ -57,7 +57,7 @@ fi
 coordinator=$!
 WORKER_PROCESSES=$procs "$WORKER" 2>/dev/null &
 pool=$!
-bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'wf-worker %'" "$procs" 30
+bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'wf-worker %/%'" "$procs" 30
 bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'wf-coordinator listen'" 1 30
 
 start=$(now_s)
