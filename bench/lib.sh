@@ -66,6 +66,16 @@ bench_wait() {
 	done
 }
 
+# bench_wait_engine PROCESSES: until the pool's PROCESSES children (named
+# "wf-worker HOST/SLOT"; the pool's own connection, "wf-worker pool", opens
+# later and is not one of them) and the coordinator's listener are connected.
+bench_wait_engine() {
+	bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+	            AND application_name LIKE 'wf-worker %/%'" "$1" 30
+	bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+	            AND application_name = 'wf-coordinator listen'" 1 30
+}
+
 # bench_epoch SQL: the timestamp a query returns, in seconds since the epoch
 # (the database runs on this host, so it compares with now_s).
 bench_epoch() {

@@ -57,8 +57,7 @@ fi
 coordinator=$!
 WORKER_PROCESSES=$procs "$WORKER" 2>/dev/null &
 pool=$!
-bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'wf-worker %/%'" "$procs" 30
-bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'wf-coordinator listen'" 1 30
+bench_wait_engine "$procs"
 
 start=$(now_s)
 bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)

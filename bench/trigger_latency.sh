@@ -26,8 +26,7 @@ export PORT=0 BATCH_INTERVAL_MS=60000 WORKER_POLL_MS=60000 LOG_LEVEL=warn EMAIL_
 coordinator=$!
 WORKER_PROCESSES=$procs "$WORKER" 2>/dev/null &
 pool=$!
-bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'wf-worker %/%'" "$procs" 30
-bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'wf-coordinator listen'" 1 30
+bench_wait_engine "$procs"
 sleep 1
 
 # One INSERT every INTERVAL_MS, each its own transaction, from one session.
