@@ -32,12 +32,12 @@ typedef struct {
 
 static const trigger_table_t tables[] = {
 	{ "dummy_subscriptions", "subscription",
-	  "SELECT id, wf_trigger_context('dummy_subscriptions', id) FROM dummy_subscriptions"
+	  "SELECT id, context FROM wf_subscription_contexts"
 	  " WHERE NOT processed ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
 	  "UPDATE dummy_subscriptions SET processed = true, processed_at = now()"
 	  " WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)" },
 	{ "dummy_newsletters", "newsletter",
-	  "SELECT id, wf_trigger_context('dummy_newsletters', id) FROM dummy_newsletters"
+	  "SELECT id, context FROM wf_newsletter_contexts"
 	  " WHERE NOT processed ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
 	  "UPDATE dummy_newsletters SET processed = true, processed_at = now()"
 	  " WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)" },

@@ -41,6 +41,14 @@ START_TEST(a_context_costs_a_few_buffers_even_after_a_bulk_insert)
 	ck_assert_str_eq(testdb_text(t, "SELECT wf_trigger_context('dummy_subscriptions', 5990)"
 				     " #>> '{user,email}'", 0, NULL), "test-ctx-5990@example.com");
 
+	/* The coordinator's claim of a batch, contexts and all (sql/016): a few buffers a row. */
+	testdb_exec(t, "UPDATE dummy_subscriptions SET processed = true WHERE id < 5000");
+	hits = testdb_buffers(t, "SELECT id, context FROM wf_subscription_contexts WHERE NOT processed"
+				 " ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED");
+	ck_assert_msg(hits < 1600, "claiming 200 subscriptions read %ld buffers", hits);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_subscription_contexts c WHERE c.id > 5900"
+				     " AND c.context = wf_trigger_context('dummy_subscriptions', c.id)", 0, NULL), 100);
+
 	testdb_exec(t, "INSERT INTO dummy_newsletters (user_id) SELECT g FROM generate_series(1, 50) g");
 	testdb_exec(t, "ANALYZE dummy_newsletters");
 	testdb_exec(t, "INSERT INTO dummy_newsletters (user_id) SELECT g FROM generate_series(51, 6000) g");
