@@ -84,6 +84,13 @@ bench_epoch() {
 
 now_s() { date +%s.%N; }
 
+# bench_huge_pages_mb: the huge pages in use or reserved on this host, in
+# MB; above 0 while a cluster here runs on them (docs/operations.md).
+bench_huge_pages_mb() {
+	awk '/^HugePages_(Total|Free|Rsvd):/ { v[$1] = $2 } /^Hugepagesize:/ { kb = $2 }
+	     END { printf "%d\n", (v["HugePages_Total:"] - v["HugePages_Free:"] + v["HugePages_Rsvd:"]) * kb / 1024 }' /proc/meminfo
+}
+
 # bench_bulk_executions WORKFLOW COUNT STATUS [RUN_AT_SQL]: COUNT executions of
 # WORKFLOW written straight into the tables (history row included) — the
 # quick way to a database that holds a million of them. With STATUS

@@ -68,6 +68,7 @@ bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT proce
                    AND NOT EXISTS (SELECT 1 FROM wf_steps)" t 1200 "$BENCH_END_POLL_S"
 end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
 completed=$(bench_sql -c "SELECT count(*) FROM workflow_executions WHERE status = 'completed'")
+huge_mb=$(bench_huge_pages_mb)
 [ "$completed" = "$((executions + aged))" ] || { echo "only $completed executions completed" >&2; exit 1; }
 
 peak_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -78,7 +79,7 @@ wait "$coordinator" "$pool" $smtp_server 2>/dev/null || true
 emails=$(bench_sql -c "SELECT count(*) FROM email_logs WHERE subject <> 'bulk' AND status = 'sent' AND mode = '$email_mode'")
 limit=$(bash "$(dirname "$0")/pgbench_limit.sh" 10 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
 
-python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" <<'PY'
+python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" "$huge_mb" <<'PY'
 import json, sys
 n, k, p = map(int, sys.argv[1:4])
 secs = float(sys.argv[5]) - float(sys.argv[4])
@@ -86,7 +87,7 @@ children = [int(x) for x in sys.argv[7].split(',') if x]
 limit = float(sys.argv[9])
 steps_per_s = n * k / secs
 print(json.dumps({"bench": "throughput", "executions": n, "steps_per_execution": k, "processes": p,
-                  "email_mode": sys.argv[11], "aged_executions": int(sys.argv[10]),
+                  "email_mode": sys.argv[11], "aged_executions": int(sys.argv[10]), "huge_pages_mb": int(sys.argv[12]),
                   "seconds": round(secs, 3), "executions_per_s": round(n / secs, 1),
                   "steps_per_s": round(steps_per_s, 1), "emails_sent": int(sys.argv[8]), "emails_per_s": round(int(sys.argv[8]) / secs, 1),
                   "pgbench_jobs_per_s": limit, "ratio_to_pgbench": round(steps_per_s / limit, 3),
