@@ -37,6 +37,14 @@ static void execute_noop(const exec_ctx_t *ctx, exec_outcome_t *out)
 	exec_next(out, ctx->node->next);
 }
 
+/* A noop that sleeps stands for real work, and is run the way real work is. */
+static bool noop_is_slow(const cJSON *node)
+{
+	int ms;
+
+	return json_int(node, "sleep_ms", &ms) && ms > 0;
+}
+
 static void validate_log(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
 				def_problems_t *problems)
 {
@@ -63,6 +71,7 @@ const executor_t exec_noop = {
 	.type = "noop",
 	.description = "does nothing and moves on (tests and benchmarks)",
 	.runs_in_line = true,
+	.slow = noop_is_slow,
 	.validate = validate_noop,
 	.execute = execute_noop,
 	.schema = noop_schema,

@@ -65,6 +65,10 @@ typedef struct executor {
 	/* Does this node talk to the outside world? Then its step is committed
 	 * on its own right after it ran. NULL: never. */
 	bool (*external)(const cJSON *node, const wf_config_t *cfg);
+	/* Does this node take long to run (standing for real work)? Then its
+	 * step is claimed before it runs, never run unclaimed inside the
+	 * round's transaction (worker/runner.c). NULL: never. */
+	bool (*slow)(const cJSON *node);
 	/* Appends problems with the node's own fields; node_id names them. resolver may be NULL. */
 	void (*validate)(const cJSON *node, const char *node_id, const def_resolver_t *resolver,
 			 def_problems_t *problems);

@@ -1,12 +1,15 @@
 /*
  * runner.c - claim, execute, commit.
  *
- * A round is one call of wf_worker_round(): it records the outcomes of the
- * previous batch and claims the next one, in one transaction, so a batch
- * costs one round trip and one commit. Steps are executed one by one in
- * between. A step whose executor talks to the outside world is committed
- * on its own right after it ran (wf_step_finish), which keeps the window in
- * which a crash could repeat an external send as short as it can be.
+ * A round is one transaction: it records the outcomes of the previous
+ * batch and locks the due steps (wf_worker_round_open), runs the quick ones
+ * among them while they are locked, records those and claims the rest
+ * (wf_worker_settle, sql/017), and commits. So a batch costs one commit,
+ * and a quick step (a condition, a no-op, a mock send) is never claimed at
+ * all. The claimed steps are executed one by one after the commit. A step
+ * whose executor talks to the outside world is committed on its own right
+ * after it ran (wf_step_finish), which keeps the window in which a crash
+ * could repeat an external send as short as it can be.
  *
  * Every outcome is checked against the step's claim: a step rescued from
  * this worker (after a lost connection, say) is not ours any more, and its
@@ -34,7 +37,8 @@ typedef struct step step_t;
 
 /* The batch in hand: claimed, executed, its outcomes not committed yet. */
 typedef struct {
-	PGresult *res;		/* the claim; step_t strings point into it */
+	PGresult *res;		/* the round's steps; step_t strings point into it */
+	PGresult *claimed;	/* the steps it claimed after locking them, likewise */
 	step_t *steps;
 	int n;
 } batch_t;
@@ -52,6 +56,9 @@ struct runner {
 	double nodes_per_step;	/* recent nodes run per claimed step, its own and those in line (moving average) */
 	bool last_round_full;	/* claimed all it asked for: more may be waiting */
 	double round_started_ms; /* when the batch in hand was claimed (monotonic) */
+	/* The last round's transaction failed: the next one runs nothing
+	 * unclaimed, so a step that breaks it is recorded the usual way. */
+	bool claim_all;
 };
 
 /*
@@ -93,6 +100,7 @@ struct step {
 	int attempt;
 	int64_t workflow_id;
 	int version;
+	bool locked;		/* locked by the round, not claimed: still 'ready' */
 	const def_node_t *node;
 	const char *verb;	/* the wf_step_finish outcome */
 	bool committed;		/* recorded already (external steps are, at once) */
@@ -106,6 +114,14 @@ const db_statement_t runner_statements[] = {
 	  "SELECT step_id, claims, execution_id, node_id, kind, attempt, workflow_id,"
 	  "       workflow_version, status, context, trigger_table, trigger_id"
 	  "  FROM wf_worker_round($1::bigint, $2::int, $3::int, $4::jsonb)" },
+	{ "runner_round_open",
+	  "SELECT step_id, claims, execution_id, node_id, kind, attempt, workflow_id,"
+	  "       workflow_version, status, context, trigger_table, trigger_id, locked"
+	  "  FROM wf_worker_round_open($1::bigint, $2::int, $3::int, $4::jsonb)" },
+	{ "runner_settle",
+	  "SELECT step_id, claims, execution_id, node_id, kind, attempt, workflow_id,"
+	  "       workflow_version, status, context, trigger_table, trigger_id"
+	  "  FROM wf_worker_settle($1::bigint, $2::int, $3::jsonb, $4::bigint[])" },
 	{ "runner_trigger_context", "SELECT wf_trigger_context($1, $2::bigint)" },
 	{ "runner_finish",
 	  "SELECT wf_step_finish($1::bigint, $2::int, $3, $4, to_timestamp($5::float8), $6::jsonb,"
@@ -163,18 +179,24 @@ bool runner_last_round_full(const runner_t *r)
 	return r->last_round_full;
 }
 
+/* Lets go of what running the step made: its outcome and its nodes in line. */
+static void step_clear(step_t *s)
+{
+	exec_outcome_clear(&s->out);
+	for (int h = 0; h < s->nhops; h++)
+		exec_outcome_clear(&s->hops[h].out);
+	free(s->hops);
+	s->hops = NULL;
+	s->nhops = 0;
+}
+
 static void batch_clear(batch_t *b)
 {
-	for (int i = 0; i < b->n; i++) {
-		step_t *s = &b->steps[i];
-
-		exec_outcome_clear(&s->out);
-		for (int h = 0; h < s->nhops; h++)
-			exec_outcome_clear(&s->hops[h].out);
-		free(s->hops);
-	}
+	for (int i = 0; i < b->n; i++)
+		step_clear(&b->steps[i]);
 	free(b->steps);
 	PQclear(b->res);
+	PQclear(b->claimed);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -319,6 +341,13 @@ static bool node_is_external(const runner_t *r, const def_node_t *node)
 	return node->exec->external && node->exec->external(node->json, r->cfg);
 }
 
+/* May the node run unclaimed, inside the round's transaction (sql/017)? */
+static bool node_runs_locked(const runner_t *r, const def_node_t *node)
+{
+	return node->exec->runs_in_line && !node_is_external(r, node) &&
+	       !(node->exec->slow && node->exec->slow(node->json));
+}
+
 /* Did the step run a node that talks to the outside world? */
 static bool is_external(const runner_t *r, const step_t *s)
 {
@@ -351,6 +380,9 @@ static void run_in_line(runner_t *r, step_t *s, const def_t *def, exec_ctx_t *ct
 		if (started_ms - r->round_started_ms > ROUND_BUDGET_MS)
 			return;
 		if (node == NULL || !node->exec->runs_in_line || node_is_external(r, node))
+			return;
+		/* Unclaimed, the chain holds its lock only for nodes that end at once. */
+		if (s->locked && !node_runs_locked(r, node))
 			return;
 		ctx->now = wftime_now();
 		if (exit_condition_met(r, s, def, ctx->now))
@@ -597,8 +629,11 @@ static int commit_one_by_one(runner_t *r)
 	return 0;
 }
 
+/* The rows of a claim (or of a round's opening: its 13th column says locked) into steps. */
 static void parse_claim(PGresult *res, step_t *steps)
 {
+	bool has_locked = PQnfields(res) > 12;
+
 	for (int i = 0; i < PQntuples(res); i++) {
 		step_t *s = &steps[i];
 
@@ -614,11 +649,28 @@ static void parse_claim(PGresult *res, step_t *steps)
 		s->context = PQgetvalue(res, i, 9);
 		s->trigger_table = PQgetisnull(res, i, 10) ? NULL : PQgetvalue(res, i, 10);
 		s->trigger_id = PQgetisnull(res, i, 11) ? NULL : PQgetvalue(res, i, 11);
+		s->locked = has_locked && strcmp(PQgetvalue(res, i, 12), "t") == 0;
 	}
 }
 
-/* One round trip: commit the batch in hand, claim up to limit more. NULL when it failed. */
-static PGresult *round_trip(runner_t *r, int limit)
+/* A statement of the round: its result, or NULL (said in the log) when it failed. */
+static PGresult *round_result(PGresult *res)
+{
+	char msg[256];
+
+	if (db_ok(res))
+		return res;
+	log_warn("round failed: %s", db_error_message(res, msg, sizeof(msg)));
+	PQclear(res);
+	return NULL;
+}
+
+/*
+ * The round's first statement (runner_round_open; runner_round, which
+ * claims, when flushing): records the batch in hand and takes up to limit
+ * more. NULL when it failed.
+ */
+static PGresult *round_trip(runner_t *r, const char *statement, int limit)
 {
 	char worker[24], batch[16], lease[16];
 	char *done = pending_json(r);
@@ -628,20 +680,134 @@ static PGresult *round_trip(runner_t *r, int limit)
 	snprintf(worker, sizeof(worker), "%" PRId64, r->worker_id);
 	snprintf(batch, sizeof(batch), "%d", limit);
 	snprintf(lease, sizeof(lease), "%d", r->cfg->step_lease_s);
-	res = db_run(r->db, "runner_round", 4, params);
+	res = db_run(r->db, statement, 4, params);
 	free(done);
-	if (db_ok(res))
-		return res;
-	{
-		char msg[256];
-
-		log_warn("round failed: %s", db_error_message(res, msg, sizeof(msg)));
-	}
-	PQclear(res);
-	return NULL;
+	return round_result(res);
 }
 
 /* The batch in hand is recorded: count it and let it go. */
+static void pending_done(runner_t *r)
+{
+	count_outcomes(r, r->pending.steps, r->pending.n);
+	batch_clear(&r->pending);
+}
+
+/*
+ * The round's transaction failed on a statement: roll it back and record
+ * the batch in hand one by one (the steps it ran while locked are simply
+ * due again). -1 when the connection is gone: whether the batch committed
+ * is unknown then, and its claims are given up on reconnecting.
+ */
+static int round_failed(runner_t *r)
+{
+	r->claim_all = true;
+	db_rollback(r->db);
+	if (!db_connected(r->db) || commit_one_by_one(r) < 0) {
+		batch_clear(&r->pending);
+		return -1;
+	}
+	pending_done(r);
+	return 0;
+}
+
+/*
+ * Can a locked step run inside the round's transaction, unclaimed? Its
+ * node stays inside the database (as a node run in line does), and it is
+ * a first run from a status the record of a locked step starts from
+ * (sql/017), not a retry or a resumed delay.
+ */
+static bool runs_in_round(runner_t *r, const step_t *s)
+{
+	const def_t *def;
+	const def_node_t *node;
+	char err[256];
+
+	if (r->claim_all || strcmp(s->kind, "run") != 0 ||
+	    (strcmp(s->status, "idle") != 0 && strcmp(s->status, "stepCompleted") != 0))
+		return false;
+	def = defcache_get(r->defs, s->workflow_id, s->version, err, sizeof(err));
+	node = def ? def_node(def, s->node_id) : NULL;
+	return node != NULL && node_runs_locked(r, node);
+}
+
+/*
+ * Runs the quick ones among the round's locked steps; ran gets the outcomes
+ * of those that moved on (to be recorded as they are), claim the ids of the
+ * others (to be claimed, and run afresh once they are). Returns the nodes
+ * run, their own and those in line.
+ */
+static int run_locked(runner_t *r, step_t *steps, int n, cJSON *ran, cJSON *claim)
+{
+	int nodes = 0, in_line = 0;
+
+	for (int i = 0; i < n; i++) {
+		step_t *s = &steps[i];
+
+		if (!s->locked)
+			continue;
+		slot_beat(r->slot);
+		if (runs_in_round(r, s)) {
+			/* The round's nodes, each step's own and those in line so far, stay within WORKER_BATCH. */
+			execute_step(r, s, r->cfg->worker_batch - n - in_line);
+			if (strcmp(s->verb, "next") == 0) {
+				cJSON *o = outcome_json(s);
+
+				json_add_string(o, "status", s->status);
+				cJSON_AddItemToArray(ran, o);
+				nodes += 1 + s->nhops;
+				in_line += s->nhops;
+				continue;
+			}
+			step_clear(s);
+		}
+		cJSON_AddItemToArray(claim, cJSON_CreateString(s->step_id));
+	}
+	return nodes;
+}
+
+/* The round's second statement: records what ran locked, claims the rest. NULL when it failed. */
+static PGresult *settle(runner_t *r, cJSON *ran, cJSON *claim)
+{
+	char worker[24], lease[16];
+	char *ran_text = json_print(ran);
+	char *ids = json_print(claim);
+	const char *params[4] = { worker, lease, ran_text, ids };
+	PGresult *res;
+
+	/* A JSON array of id strings becomes a bigint[] literal: ["1","2"] -> {1,2}. */
+	ids[0] = '{';
+	ids[strlen(ids) - 1] = '}';
+	for (char *p = ids; *p; p++)
+		if (*p == '"')
+			*p = ' ';
+	snprintf(worker, sizeof(worker), "%" PRId64, r->worker_id);
+	snprintf(lease, sizeof(lease), "%d", r->cfg->step_lease_s);
+	res = db_run(r->db, "runner_settle", 4, params);
+	free(ran_text);
+	free(ids);
+	return round_result(res);
+}
+
+/* The round's batch: the steps chained to this worker, then those it claimed. */
+static void take_batch(runner_t *r, PGresult *opened, const step_t *steps, int n, PGresult *claimed)
+{
+	int chained = 0, total = claimed ? PQntuples(claimed) : 0;
+	step_t *batch;
+
+	for (int i = 0; i < n; i++)
+		chained += !steps[i].locked;
+	total += chained;
+	batch = calloc((size_t)(total ? total : 1), sizeof(*batch));
+	if (batch == NULL)
+		abort();
+	for (int i = 0, j = 0; i < n; i++)
+		if (!steps[i].locked)
+			batch[j++] = steps[i];
+	if (claimed)
+		parse_claim(claimed, batch + chained);
+	r->pending = (batch_t){ opened, claimed, batch, total };
+}
+
 /*
  * A batch of slow external steps can outlast the steps' lease, after which
  * the sweeper hands the unstarted rest to another worker while this one
@@ -666,61 +832,79 @@ static bool give_back_if_stale(runner_t *r, step_t *s, double claimed_ms)
 	return true;
 }
 
-static void pending_done(runner_t *r)
+/* Executes the batch in hand; earlier the round ran nodes already. The nodes run, or -1 when the connection is gone. */
+static int run_batch(runner_t *r, int earlier)
 {
-	count_outcomes(r, r->pending.steps, r->pending.n);
-	batch_clear(&r->pending);
+	step_t *steps = r->pending.steps;
+	int n = r->pending.n, in_line = 0;
+
+	for (int i = 0; i < n; i++) {
+		slot_beat(r->slot);
+		if (give_back_if_stale(r, &steps[i], r->round_started_ms))
+			continue;
+		/* The round's nodes, each step's own and those in line so far, stay within WORKER_BATCH. */
+		execute_step(r, &steps[i], r->cfg->worker_batch - earlier - n - in_line);
+		if (is_external(r, &steps[i]) && commit_step(r, &steps[i]) < 0)
+			return -1;
+		in_line += steps[i].nhops;
+	}
+	return n + in_line;
 }
 
 int runner_round(runner_t *r, int *claimed)
 {
 	int limit = round_limit(r);
-	PGresult *res = round_trip(r, limit);
+	PGresult *opened, *taken = NULL;
+	cJSON *ran, *claim;
 	step_t *steps;
-	int n, in_line = 0;
+	int n, locked = 0, ran_nodes, ran_steps, batch_nodes;
 
 	*claimed = 0;
 	r->last_round_full = false;
-	if (res == NULL) {
-		if (!db_connected(r->db)) {
-			/* Whether the batch committed is unknown; its claims are given up on reconnecting. */
-			batch_clear(&r->pending);
-			return -1;
-		}
-		if (commit_one_by_one(r) < 0) {
-			batch_clear(&r->pending);
-			return -1;
-		}
-		pending_done(r);
-		return 0;
+	if (db_begin(r->db) < 0 || (opened = round_trip(r, "runner_round_open", limit)) == NULL)
+		return round_failed(r);
+	n = PQntuples(opened);
+	steps = calloc((size_t)(n ? n : 1), sizeof(*steps));
+	if (steps == NULL)
+		abort();
+	parse_claim(opened, steps);
+	r->round_started_ms = wftime_monotonic_ms();
+	ran = cJSON_CreateArray();
+	claim = cJSON_CreateArray();
+	for (int i = 0; i < n; i++)
+		locked += steps[i].locked;
+	ran_nodes = run_locked(r, steps, n, ran, claim);
+	ran_steps = cJSON_GetArraySize(ran);
+	if (locked > 0)
+		taken = settle(r, ran, claim);
+	cJSON_Delete(ran);
+	cJSON_Delete(claim);
+	if ((locked > 0 && taken == NULL) || db_commit(r->db) < 0) {
+		for (int i = 0; i < n; i++)
+			step_clear(&steps[i]);
+		free(steps);
+		PQclear(opened);
+		PQclear(taken);
+		return round_failed(r);
 	}
 	pending_done(r);
 	defcache_trim(r->defs);
-	n = PQntuples(res);
+	r->claim_all = false;
 	*claimed = n;
 	r->last_round_full = n > 0 && n >= limit;
-	if (n == 0) {
-		PQclear(res);
-		return 0;
-	}
-	steps = calloc((size_t)n, sizeof(*steps));
-	if (steps == NULL)
-		abort();
-	parse_claim(res, steps);
-	r->pending = (batch_t){ res, steps, n };
-	r->round_started_ms = wftime_monotonic_ms();
-	for (int i = 0; i < n; i++) {
-		slot_beat(r->slot);
-		if (give_back_if_stale(r, &steps[i], r->round_started_ms))
-			continue;
-		/* The round's nodes, each claimed step's own and those in line so far, stay within WORKER_BATCH. */
-		execute_step(r, &steps[i], r->cfg->worker_batch - n - in_line);
-		if (is_external(r, &steps[i]) && commit_step(r, &steps[i]) < 0)
-			return -1;
-		in_line += steps[i].nhops;
-	}
-	note_pace(r, wftime_monotonic_ms() - r->round_started_ms, n, n + in_line);
-	atomic_fetch_add(&r->slot->steps_done, (uint64_t)(n + in_line));
+	atomic_fetch_add(&r->slot->steps_completed, (uint64_t)ran_nodes);
+	for (int i = 0; i < n; i++)
+		if (steps[i].locked)
+			step_clear(&steps[i]);
+	take_batch(r, opened, steps, n, taken);
+	free(steps);
+	batch_nodes = run_batch(r, ran_nodes);
+	if (batch_nodes < 0)
+		return -1;
+	if (ran_steps + r->pending.n > 0)
+		note_pace(r, wftime_monotonic_ms() - r->round_started_ms, ran_steps + r->pending.n,
+			  ran_nodes + batch_nodes);
+	atomic_fetch_add(&r->slot->steps_done, (uint64_t)(ran_nodes + batch_nodes));
 	slot_set_step(r->slot, NULL);
 	slot_beat(r->slot);
 	return 0;
@@ -732,7 +916,7 @@ int runner_flush(runner_t *r)
 
 	if (r->pending.n == 0)
 		return 0;
-	res = round_trip(r, 0);
+	res = round_trip(r, "runner_round", 0);
 	if (res == NULL && (!db_connected(r->db) || commit_one_by_one(r) < 0)) {
 		batch_clear(&r->pending);
 		return -1;

@@ -344,13 +344,16 @@ START_TEST(quick_nodes_run_in_line_and_commit_together)
 				 "\"c\":{\"type\":\"condition\",\"rule\":{\"!\":{\"var\":\"user.engaged\"}},\"true\":\"d\",\"false\":null},"
 				 "\"d\":{\"type\":\"log\",\"message\":\"quick\"}}}",
 		"{\"user\":{\"email\":\"test-q@example.com\",\"name\":\"Q\"}}", "completed", id, sizeof(id));
-	/* The same history as node by node, written by one transaction after the claim. */
+	/* The same history as node by node, written by one transaction: the round that
+	 * locked the step ran the quick chain and recorded it without claiming it. */
 	ck_assert_str_eq(path_of(t, id), "idle>running>stepCompleted>running>stepCompleted>running>stepCompleted>"
 					 "running>stepCompleted>completed");
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ':' || to_status, ' ' ORDER BY id) FROM workflow_execution_history"
 				     " WHERE execution_id = $1::uuid AND to_status IN ('stepCompleted', 'completed')", 1, pid),
 			 "a:stepCompleted b:stepCompleted c:stepCompleted d:stepCompleted d:completed");
 	ck_assert_int_eq(outcome_writers(t, id), 1);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(DISTINCT xmin::text) FROM workflow_execution_history"
+				      " WHERE execution_id = $1::uuid AND to_status <> 'idle'", 1, pid), 1);
 	/* The email node's log row and result, as if it had run on its own. */
 	ck_assert_str_eq(testdb_text(t, "SELECT node_id || ' ' || attempt || ' ' || recipient || ' ' || status FROM email_logs", 0, NULL),
 			 "b 1 test-q@example.com sent");
@@ -433,19 +436,24 @@ START_TEST(a_pause_while_nodes_run_in_line_keeps_the_first_only)
 				       "\"b\":{\"type\":\"noop\",\"sleep_ms\":1500,\"next\":\"c\"},"
 				       "\"c\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"engagement_nudge\"}}}",
 		"{\"user\":{\"email\":\"test-p@example.com\"}}", "running", id, sizeof(id));
-	proc_sleep_ms(300); /* a has run; b, in line after it, sleeps */
+	/* a, a mock send, ran and was recorded in the round that locked it;
+	 * b sleeps (it stands for real work), so it is claimed: running. */
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id, ' ' ORDER BY id) FROM email_logs", 0, NULL), "a");
+	proc_sleep_ms(300); /* b sleeps; c will run in line after it */
 	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pid));
 	proc_sleep_ms(2500); /* past the end of b's sleep: its round has been recorded */
 	ck_assert_str_eq(status_of(t, id), "paused");
-	/* a is recorded; b and c, run in line while the pause came, are not. */
+	/* b, the step's own node, is recorded as a paused execution records it (the
+	 * step moves on to c, held); c, run in line while the pause came, is not. */
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id, ' ' ORDER BY id) FROM email_logs", 0, NULL), "a");
-	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE node_id IN ('b', 'c')"
-				      " AND to_status = 'stepCompleted'", 0, NULL), 0);
-	ck_assert_str_eq(testdb_text(t, "SELECT node_id || ' ' || status FROM wf_steps", 0, NULL), "b held");
+	ck_assert_str_eq(testdb_text(t, "SELECT from_status || '>' || to_status FROM workflow_execution_history"
+				     " WHERE node_id = 'b' ORDER BY id DESC LIMIT 1", 0, NULL), "paused>paused");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE node_id = 'c'", 0, NULL), 0);
+	ck_assert_str_eq(testdb_text(t, "SELECT node_id || ' ' || status FROM wf_steps", 0, NULL), "c held");
 	PQclear(testdb_query(t, "SELECT wf_execution_resume($1::uuid)", 1, pid));
 	ck_assert(wait_status(t, id, "completed", 10000));
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id, ' ' ORDER BY id) FROM email_logs", 0, NULL), "a c");
-	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE node_id = 'b'"
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE node_id = 'c'"
 				      " AND to_status = 'stepCompleted'", 0, NULL), 1);
 	proc_stop(pool);
 	testdb_free(t);
