@@ -153,6 +153,7 @@ DECLARE
 BEGIN
     RETURN QUERY SELECT c.*, false FROM wf_chained_steps(chained) c;
     IF room > 0 THEN
+        PERFORM set_config('wf.round_locked_at', clock_timestamp()::text, true);
         RETURN QUERY
             SELECT s.id, s.claims, s.execution_id, s.node_id, s.kind, s.attempt,
                    e.workflow_id, e.workflow_version, e.status, e.context, e.trigger_table, e.trigger_id, true
@@ -252,9 +253,13 @@ BEGIN
     END IF;
 
     -- from -> running and running -> stepCompleted for its own node, the
-    -- same pair for each node in line, -> completed at the end.
-    INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, result)
-    SELECT y.id, y.n, y.f, y.t, y.a, y.r
+    -- same pair for each node in line, -> completed at the end. The step
+    -- started running when the round locked it (wf_worker_round_open noted
+    -- the time), not when its record is written; the rest is written as
+    -- it happens.
+    INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, result, created_at)
+    SELECT y.id, y.n, y.f, y.t, y.a, y.r, CASE WHEN y.seq = 0 THEN coalesce(nullif(current_setting('wf.round_locked_at', true), '')::timestamptz, now())
+                ELSE clock_timestamp() END
     FROM (SELECT u.id, u.k, 0 AS seq, u.n, u.f, 'running' AS t, u.a, NULL::jsonb AS r
           FROM unnest(execs, froms, nodes, attempts) WITH ORDINALITY AS u(id, f, n, a, k)
           UNION ALL
@@ -306,3 +311,10 @@ BEGIN
     RETURN QUERY SELECT * FROM wf_claim_step_ids(p_worker, coalesce(p_claim, '{}') || coalesce(refused, '{}'),
                                                  p_lease_s);
 END $$;
+
+-- A log row is stamped when it is written, as a history row is: a quick
+-- send is now written in the transaction of the round that ran it, which
+-- began before the send (now() would date the row before it).
+ALTER TABLE email_logs ALTER COLUMN created_at SET DEFAULT clock_timestamp();
+ALTER TABLE sms_logs ALTER COLUMN created_at SET DEFAULT clock_timestamp();
+ALTER TABLE webhook_logs ALTER COLUMN created_at SET DEFAULT clock_timestamp();

@@ -126,6 +126,7 @@ START_TEST(a_locked_chain_is_recorded_as_its_steps_would_have_been)
 	PGresult *res;
 
 	ck_assert_int_eq(open_round(t, 4), 1);
+	proc_sleep_ms(100); /* the worker runs the chain */
 	chain_outcome(ran, sizeof(ran));
 	res = settle(t, ran, "{}");
 	ck_assert_int_eq(PQntuples(res), 0);
@@ -147,6 +148,12 @@ START_TEST(a_locked_chain_is_recorded_as_its_steps_would_have_been)
 	ck_assert_str_eq(testdb_text(t, "SELECT l.node_id || ' ' || l.attempt || ' ' || l.recipient || ' ' || (l.data = e.context)"
 				     " FROM email_logs l JOIN workflow_executions e ON e.id = l.execution_id", 0, NULL),
 			 "b 1 test-b@example.com true");
+	/* It started running when the round locked it, and ended when it was recorded. */
+	ck_assert_int_ge(testdb_long(t, "SELECT extract(epoch FROM max(created_at) - min(created_at)) * 1000"
+				      " FROM workflow_execution_history WHERE from_status IS NOT NULL", 0, NULL), 90);
+	ck_assert_int_ge(testdb_long(t, "SELECT extract(epoch FROM l.created_at - h.created_at) * 1000"
+				      " FROM email_logs l, workflow_execution_history h WHERE h.to_status = 'running'"
+				      " AND h.from_status = 'idle'", 0, NULL), 90);
 	testdb_free(t);
 }
 END_TEST
