@@ -209,7 +209,7 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 	json_add_string(row, "recipient", to);
 	json_add_string(row, "subject", mail.subject);
 	json_add_string(row, "template", template);
-	/* No "data": the row takes its execution's context (sql/013). */
+	/* No "data": the row refers to its execution's context (sql/018). */
 	json_add_string(row, "status", delivery_log_status(result.outcome));
 	json_add_string(row, "mode", mock ? "mock" : "smtp");
 	json_add_string(row, "message_id", msgid);
@@ -278,7 +278,7 @@ static void send_sms(const exec_ctx_t *ctx, exec_outcome_t *out)
 	row = json_object();
 	json_add_string(row, "recipient", to);
 	json_add_string(row, "body", body);
-	/* No "data": the row takes its execution's context (sql/013). */
+	/* No "data": the row refers to its execution's context (sql/018). */
 	json_add_string(row, "status", delivery_log_status(result.outcome));
 	json_add_string(row, "mode", mock ? "mock" : "http");
 	if (result.code > 0)

@@ -114,7 +114,8 @@ static void emails_of_work(api_call_t *call, db_t *db, api_reply_t *reply)
 
 	api_query_json(reply, db, 200, "execution not found",
 		       "SELECT jsonb_build_object('execution_id', e.id, 'emails',"
-		       "  coalesce((SELECT jsonb_agg(to_jsonb(l) - 'execution_id' ORDER BY l.id)"
+		       "  coalesce((SELECT jsonb_agg(to_jsonb(l) - 'execution_id'"
+		       "                          || jsonb_build_object('data', coalesce(l.data, e.context)) ORDER BY l.id)"
 		       "            FROM email_logs l WHERE l.execution_id = e.id), '[]'))"
 		       " FROM workflow_executions e WHERE e.id = $1::uuid",
 		       1, params);

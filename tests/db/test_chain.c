@@ -254,8 +254,8 @@ START_TEST(nodes_run_in_line_are_recorded_in_the_same_round)
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ':' || to_status || coalesce(':' || (result ->> 'n'), ''),"
 				     " ' ' ORDER BY id) FROM workflow_execution_history WHERE from_status IS NOT NULL", 0, NULL),
 			 "a:running a:stepCompleted:a b:running b:stepCompleted:b c:running c:stepCompleted:c c:completed");
-	/* The email of the node in line, with its node, attempt and the execution's context. */
-	ck_assert_str_eq(testdb_text(t, "SELECT l.node_id || ' ' || l.attempt || ' ' || l.recipient || ' ' || (l.data = e.context)"
+	/* The email of the node in line, with its node, attempt, and its execution's context by reference. */
+	ck_assert_str_eq(testdb_text(t, "SELECT l.node_id || ' ' || l.attempt || ' ' || l.recipient || ' ' || (l.data IS NULL)"
 				     " FROM email_logs l JOIN workflow_executions e ON e.id = l.execution_id", 0, NULL),
 			 "b 1 test-b@example.com true");
 	testdb_free(t);
@@ -278,7 +278,38 @@ START_TEST(nodes_run_in_line_are_dropped_when_the_execution_was_paused)
 }
 END_TEST
 
+/* Every field an effect names reaches its channel's row, typed; data it does not name refers to the context. */
+START_TEST(audit_rows_keep_every_field_their_step_named)
+{
+	testdb_t *t = testdb_new("chainlogs");
+
+	fixture_workflow(t, "three", three);
+	fixture_executions(t, "three", 1, NULL);
+	PQclear(testdb_query(t, "SELECT wf_record_logs_of(ARRAY[id], ARRAY['n'], ARRAY[2], ARRAY['["
+			     "{\"email_log\":{\"recipient\":\"test-x@example.com\",\"subject\":\"S\",\"template\":\"t\","
+			     "\"data\":{\"k\":1},\"status\":\"failed\",\"mode\":\"smtp\",\"message_id\":\"m\",\"error\":\"e\"}},"
+			     "{\"email_log\":{\"recipient\":\"test-y@example.com\",\"data\":null}},"
+			     "{\"sms_log\":{\"recipient\":\"+15550100\",\"body\":\"B\",\"provider_status\":503,"
+			     "\"status\":\"deferred\",\"mode\":\"http\",\"error\":\"busy\"}},"
+			     "{\"webhook_log\":{\"url\":\"http://127.0.0.1/h\",\"method\":\"PUT\",\"request_body\":\"{}\","
+			     "\"response_status\":201,\"response_body\":\"ok\",\"duration_ms\":12.5}}]'::jsonb])"
+			     " FROM workflow_executions", 0, NULL));
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(concat_ws(' ', node_id, attempt, recipient, quote_literal(subject),"
+				     " template, coalesce(data::text, 'context'), status, mode, message_id, error), ' | ' ORDER BY id)"
+				     " FROM email_logs", 0, NULL),
+			 "n 2 test-x@example.com 'S' t {\"k\": 1} failed smtp m e | n 2 test-y@example.com '' context sent mock");
+	ck_assert_str_eq(testdb_text(t, "SELECT concat_ws(' ', node_id, attempt, recipient, body, coalesce(data::text, 'context'),"
+				     " status, mode, provider_status, error) FROM sms_logs", 0, NULL),
+			 "n 2 +15550100 B context deferred http 503 busy");
+	ck_assert_str_eq(testdb_text(t, "SELECT concat_ws(' ', node_id, attempt, url, method, request_body, response_status,"
+				     " response_body, duration_ms, status, mode) FROM webhook_logs", 0, NULL),
+			 "n 2 http://127.0.0.1/h PUT {} 201 ok 12.5 sent http");
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("chain", 60, a_step_that_moves_on_stays_claimed_by_its_worker, a_stopping_worker_chains_nothing,
 	    a_quarter_of_every_batch_is_kept_for_the_queue, a_chained_step_gets_a_fresh_lease_when_its_own_runs_low,
 	    a_pause_landing_while_the_batch_is_recorded_is_respected, nodes_run_in_line_are_recorded_in_the_same_round,
-	    nodes_run_in_line_are_dropped_when_the_execution_was_paused)
+	    nodes_run_in_line_are_dropped_when_the_execution_was_paused,
+	    audit_rows_keep_every_field_their_step_named)

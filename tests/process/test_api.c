@@ -342,6 +342,26 @@ START_TEST(operations_endpoints_and_metrics)
 	r = expect("GET", path, NULL, 200);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "emails")), 0);
 	httpc_free(&r);
+	/* A row without data was rendered with its execution's context, and shows it; one with data keeps its own. */
+	testdb_exec(t, "INSERT INTO email_logs (execution_id, node_id, recipient, data)"
+		       " SELECT id, 'a', 'test-o@example.com', NULL FROM workflow_executions");
+	testdb_exec(t, "INSERT INTO email_logs (execution_id, node_id, recipient, data)"
+		       " SELECT id, 'b', 'test-o@example.com', '{\"k\": 1}' FROM workflow_executions");
+	r = expect("GET", path, NULL, 200);
+	{
+		const cJSON *emails = cJSON_GetObjectItem(r.json, "emails");
+		char *first = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(emails, 0), "data"));
+		char *second = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(emails, 1), "data"));
+		const char *params[1] = { first };
+
+		ck_assert_int_eq(cJSON_GetArraySize(emails), 2);
+		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE context = $1::jsonb"
+					     " AND context ? 'user'", 1, params), 1);
+		ck_assert_str_eq(second, "{\"k\":1}");
+		free(first);
+		free(second);
+	}
+	httpc_free(&r);
 	expect_error("GET", "/workflow/emails/00000000-0000-0000-0000-000000000000", NULL, 404, "not found");
 	r = expect("GET", "/metrics", NULL, 200);
 	ck_assert_msg(strstr(r.content_type, "text/plain") != NULL, "%s", r.content_type);

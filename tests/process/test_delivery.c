@@ -100,7 +100,7 @@ START_TEST(each_template_arrives_over_smtp)
 		cJSON_Delete(m);
 	}
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM email_logs l JOIN workflow_executions e ON e.id = l.execution_id"
-				     " WHERE l.status = 'sent' AND l.mode = 'smtp' AND l.data = e.context", 0, NULL), 6);
+				     " WHERE l.status = 'sent' AND l.mode = 'smtp' AND l.data IS NULL", 0, NULL), 6);
 	proc_stop(pool);
 	peer_stop(smtp);
 	testdb_free(t);
