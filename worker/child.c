@@ -30,8 +30,16 @@
 #include "services.h"
 #include "wftime.h"
 
-/* Shortest pause when steps are due but none could be claimed (others hold their locks). */
+/*
+ * The pause when steps are due but a round took none of them: others hold
+ * their locks (another worker's round, usually committed within
+ * milliseconds, which NOTIFYs what it leaves due; or any transaction
+ * holding an execution's row, for as long as it likes). It starts short
+ * and doubles with each such round in a row, up to BUSY_RETRY_MAX_MS, so a
+ * row held for seconds is not polled 500 times a second by every worker.
+ */
 #define BUSY_RETRY_MS 2
+#define BUSY_RETRY_MAX_MS 100
 
 typedef struct {
 	const wf_config_t *cfg;
@@ -47,6 +55,7 @@ typedef struct {
 	uv_timer_t beat_timer;	/* keeps the slot heartbeat fresh while idle */
 	uv_async_t wake;	/* signals */
 	double last_sibling_wake;
+	int busy_rounds;	/* rounds in a row that found steps due and took none */
 	services_t services;
 } child_t;
 
@@ -183,6 +192,16 @@ static void wake_siblings(child_t *c)
 	db_command(c->db, "NOTIFY wf_steps", 0, NULL);
 }
 
+/* BUSY_RETRY_MS doubled per busy round before, up to BUSY_RETRY_MAX_MS. */
+static double busy_retry_ms(int busy_rounds)
+{
+	double ms = BUSY_RETRY_MS;
+
+	for (int i = 0; i < busy_rounds && ms < BUSY_RETRY_MAX_MS; i++)
+		ms *= 2;
+	return ms < BUSY_RETRY_MAX_MS ? ms : BUSY_RETRY_MAX_MS;
+}
+
 static void plan_next_round(child_t *c)
 {
 	double due = runner_next_due(c->runner);
@@ -196,11 +215,16 @@ static void plan_next_round(child_t *c)
 	if (due > 0) {
 		double until_due = (due - now) * 1000.0;
 
-		if (until_due <= 0)
-			wait_ms = BUSY_RETRY_MS;
-		else if (until_due < wait_ms)
+		if (until_due <= 0) {
+			wait_ms = busy_retry_ms(c->busy_rounds);
+			c->busy_rounds++;
+			schedule_round(c, (uint64_t)ceil(wait_ms));
+			return;
+		}
+		if (until_due < wait_ms)
 			wait_ms = until_due;
 	}
+	c->busy_rounds = 0;
 	schedule_round(c, (uint64_t)ceil(wait_ms));
 }
 
@@ -231,12 +255,14 @@ static void on_round(uv_timer_t *timer)
 		return;
 	}
 	if (claimed > 0) {
+		c->busy_rounds = 0;
 		if (runner_last_round_full(c->runner))
 			wake_siblings(c);
 		schedule_round(c, 0);
 		return;
 	}
 	if (notified) {
+		c->busy_rounds = 0;
 		schedule_round(c, 0);
 		return;
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "proc.h"
@@ -210,7 +211,57 @@ START_TEST(sigint_exits_fast_and_returns_the_steps)
 }
 END_TEST
 
+/* CPU seconds a process has used, from /proc (user + system). */
+static double cpu_seconds(long pid)
+{
+	char path[64];
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "no %s", path);
+	/* Fields 14 and 15; the command in field 2 may hold spaces, so skip past its ')'. */
+	ck_assert_int_eq(fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime), 2);
+	fclose(f);
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+START_TEST(a_due_step_whose_execution_is_held_elsewhere_is_not_polled_hot)
+{
+	testdb_t *t = testdb_new("heldrow");
+	PGconn *holder = PQconnectdb(t->url);
+	pid_t pool;
+	long backend;
+	double used;
+
+	ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	fixture_execution(t, "noop1", NULL);
+	/* An operator's session holds the execution's row: its step is due, and no round can take it. */
+	PQclear(PQexec(holder, "BEGIN"));
+	PQclear(PQexec(holder, "SELECT 1 FROM workflow_executions FOR UPDATE"));
+	pool = start_pool(1, "WORKER_POLL_MS=60000");
+	expect_children(t, pool, 1);
+	backend = testdb_long(t, "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'wf-worker %/%'", 0, NULL);
+	proc_sleep_ms(500);
+	used = cpu_seconds(backend);
+	proc_sleep_ms(2000);
+	used = cpu_seconds(backend) - used;
+	/* Retried every 2 ms, the worker's session spent a third of a core on it; backing off, next to nothing. */
+	ck_assert_msg(used < 0.1, "the worker's session used %.2f s of CPU in 2 s polling a held row", used);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'idle'", 0, NULL), 1);
+	/* Released, the step runs within the longest pause. */
+	PQclear(PQexec(holder, "COMMIT"));
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'",
+					   1, 1000), 1);
+	PQfinish(holder);
+	proc_stop(pool);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("pool", 180, ten_thousand_steps_each_completed_once_by_four_workers,
 	    kill_9_of_a_child_holding_steps, signals_scale_respawn_and_drain,
 	    sighup_replaces_every_child, a_step_due_in_two_seconds_starts_on_time,
-	    sigint_exits_fast_and_returns_the_steps)
+	    sigint_exits_fast_and_returns_the_steps, a_due_step_whose_execution_is_held_elsewhere_is_not_polled_hot)
