@@ -713,7 +713,7 @@ static int to_number(ctx_t *c, const val_t *v, double *out)
 /* parseFloat(v), which reads ToString(v): "12px" is 12, null is NaN, -0 is 0. */
 static int parse_float(ctx_t *c, const val_t *v, double *out)
 {
-	val_t s;
+	val_t s = null_val; /* set by to_string; initialised for gcc -O3's sake */
 
 	if (v->kind == V_NUM) {
 		*out = v->n == 0 ? 0 : v->n;
@@ -1375,7 +1375,7 @@ static int op_var(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int h
 static int op_missing(ctx_t *c, val_t *a, int n, const val_t *data, int depth, int how,
 		      val_t *out)
 {
-	iter_t it;
+	iter_t it = { 0 };
 	val_t key, list = n > 0 && a[0].kind == V_ARR ? a[0] : null_val;
 	int i = 0;
 
@@ -1431,7 +1431,7 @@ static int op_missing_some(ctx_t *c, val_t *a, int n, const val_t *data, int dep
 {
 	val_t keys, missing, have;
 	double present = NAN;
-	bool enough;
+	bool enough = false;
 	int rc;
 
 	/*

@@ -167,7 +167,9 @@ static void release_steps(pool_t *p, int64_t worker_id, const char *running, con
 	}
 	if (p->npending < PENDING_MAX) {
 		p->pending[p->npending].worker_id = worker_id;
-		snprintf(p->pending[p->npending].running, sizeof(p->pending[0].running), "%s", running);
+		/* An execution id is 36 characters; anything longer was never one. */
+		snprintf(p->pending[p->npending].running, sizeof(p->pending[0].running), "%.*s",
+			 (int)sizeof(p->pending[0].running) - 1, running);
 		p->npending++;
 	}
 }
