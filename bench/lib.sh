@@ -147,3 +147,56 @@ SELECT e.id, 'm1', e.context #>> '{user,email}', 'bulk', 'generic_welcome', 'sen
 FROM workflow_executions e WHERE e.status = 'completed';
 SQL
 }
+
+# bench_cpu_snapshot COORDINATOR_PID POOL_PID: one JSON object of CPU
+# seconds so far, from /proc: the machine (all cores), the coordinator,
+# each worker child, and each server session of the database by its
+# application_name (a name that several sessions share is summed). Two of
+# them, taken around a timed run, are what bench_cpu_split reads. Server
+# sessions are only found when the server runs on this host.
+bench_cpu_snapshot() {
+	local sessions
+	sessions=$(bench_sql -F $'\t' -c "SELECT pid, application_name FROM pg_stat_activity
+	                                   WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	python3 - "$1" "$2" "$sessions" <<'PY'
+import json, os, sys
+tick = os.sysconf('SC_CLK_TCK')
+def cpu(pid):
+    try:
+        fields = open('/proc/%s/stat' % pid).read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, IndexError, ValueError):
+        return 0.0
+def children(pid):
+    try:
+        return open('/proc/%s/task/%s/children' % (pid, pid)).read().split()
+    except OSError:
+        return []
+machine = [int(x) for x in open('/proc/stat').readline().split()[1:]]
+busy = (sum(machine) - machine[3] - machine[4]) / tick  # all but idle and iowait
+sessions = {}
+for line in sys.argv[3].splitlines():
+    pid, _, name = line.partition('\t')
+    sessions[name or '(unnamed)'] = sessions.get(name or '(unnamed)', 0) + cpu(pid)
+print(json.dumps({"machine_busy": busy, "coordinator": cpu(sys.argv[1]),
+                  "worker_children": {c: cpu(c) for c in children(sys.argv[2])},
+                  "server_sessions": sessions}))
+PY
+}
+
+# bench_cpu_split BEFORE AFTER: what the run between two snapshots cost,
+# in CPU seconds, as one JSON object. A session that ended in between (the
+# benchmark's own psql) counts in machine_busy only.
+bench_cpu_split() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+r = lambda x: round(x, 2)
+print(json.dumps({
+    "machine_busy": r(b["machine_busy"] - a["machine_busy"]),
+    "coordinator": r(b["coordinator"] - a["coordinator"]),
+    "worker_children": [r(v - a["worker_children"].get(k, 0)) for k, v in sorted(b["worker_children"].items())],
+    "server_sessions": {k: r(v - a["server_sessions"].get(k, 0))
+                        for k, v in sorted(b["server_sessions"].items()) if v - a["server_sessions"].get(k, 0) >= 0.005}}))
+PY
+}

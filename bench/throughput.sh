@@ -7,8 +7,11 @@
 # The clock runs from the INSERT to the last completion. Also reports the
 # peak RSS (VmHWM) of the coordinator and of each worker child, and the
 # ratio of steps/s to the pgbench queue limit measured on the same cluster
-# right after (bench/pgbench_limit.sh). AGED=N first fills the database with
-# N finished executions and their history and emails (bench/bloat.sh).
+# right after (bench/pgbench_limit.sh), and cpu_s: the CPU seconds the run
+# cost the machine, the coordinator, each worker child and each server
+# session, by application_name (bench_cpu_snapshot in lib.sh). AGED=N
+# first fills the database with N finished executions and their history
+# and emails (bench/bloat.sh).
 # EMAIL_MODE=smtp delivers every email over SMTP to the aiosmtpd test server
 # on loopback (tests/support/smtp_server.py, discarding), instead of the mock
 # mode's log row alone.
@@ -59,6 +62,7 @@ WORKER_PROCESSES=$procs "$WORKER" 2>/dev/null &
 pool=$!
 bench_wait_engine "$procs"
 
+cpu_before=$(bench_cpu_snapshot "$coordinator" "$pool")
 start=$(now_s)
 bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
               SELECT u.id, (SELECT id FROM dummy_subscription_types WHERE name = 'basic') FROM dummy_users u" >/dev/null
@@ -66,6 +70,7 @@ bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
 # cheap test, where counting completed executions would scan the aged ones.
 bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT processed)
                    AND NOT EXISTS (SELECT 1 FROM wf_steps)" t 1200 "$BENCH_END_POLL_S"
+cpu_after=$(bench_cpu_snapshot "$coordinator" "$pool")
 end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
 completed=$(bench_sql -c "SELECT count(*) FROM workflow_executions WHERE status = 'completed'")
 huge_mb=$(bench_huge_pages_mb)
@@ -79,7 +84,9 @@ wait "$coordinator" "$pool" $smtp_server 2>/dev/null || true
 emails=$(bench_sql -c "SELECT count(*) FROM email_logs WHERE subject <> 'bulk' AND status = 'sent' AND mode = '$email_mode'")
 limit=$(bash "$(dirname "$0")/pgbench_limit.sh" 10 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
 
-python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" "$huge_mb" <<'PY'
+cpu_split=$(bench_cpu_split "$cpu_before" "$cpu_after")
+
+python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" "$huge_mb" "$cpu_split" <<'PY'
 import json, sys
 n, k, p = map(int, sys.argv[1:4])
 secs = float(sys.argv[5]) - float(sys.argv[4])
@@ -92,5 +99,6 @@ print(json.dumps({"bench": "throughput", "executions": n, "steps_per_execution":
                   "steps_per_s": round(steps_per_s, 1), "emails_sent": int(sys.argv[8]), "emails_per_s": round(int(sys.argv[8]) / secs, 1),
                   "pgbench_jobs_per_s": limit, "ratio_to_pgbench": round(steps_per_s / limit, 3),
                   "coordinator_peak_rss_mb": round(int(sys.argv[6]) / 1024, 1),
-                  "worker_child_peak_rss_mb": [round(c / 1024, 1) for c in children]}))
+                  "worker_child_peak_rss_mb": [round(c / 1024, 1) for c in children],
+                  "cpu_s": json.loads(sys.argv[13])}))
 PY
