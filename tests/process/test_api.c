@@ -59,7 +59,8 @@ static pid_t start_pool(void)
 
 static const char *id_of(const httpc_reply_t *r, const char *key)
 {
-	static char id[64];
+	/* Per thread: a_hundred_concurrent_clients calls this from 100 at once. */
+	static _Thread_local char id[64];
 
 	snprintf(id, sizeof(id), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(r->json, key)));
 	return id;
