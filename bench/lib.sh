@@ -4,7 +4,9 @@
 # PGHOST/PGPORT/PGUSER, or, when PGHOST is unset, on a private cluster it
 # starts in a temporary folder with PostgreSQL's default durability
 # settings. Binaries come from BUILD_DIR (default: build-release, built with
-# buildtype=release when missing).
+# buildtype=release when missing, and brought up to date before each run;
+# BENCH_PREBUILT=1 takes BUILD_DIR's binaries as they are, as the bench
+# suite of the tests does with the build under test).
 
 bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$bench_root/deploy/lib.sh"
@@ -12,10 +14,12 @@ bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$bench_root/build-release}
 
 bench_build() {
-	if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-		meson setup "$BUILD_DIR" "$bench_root" --buildtype=release -Dtests=disabled >/dev/null
+	if [ -z "${BENCH_PREBUILT:-}" ]; then
+		if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+			meson setup "$BUILD_DIR" "$bench_root" --buildtype=release -Dtests=disabled >/dev/null
+		fi
+		meson compile -C "$BUILD_DIR" >/dev/null
 	fi
-	meson compile -C "$BUILD_DIR" >/dev/null
 	COORDINATOR=$BUILD_DIR/coordinator/wf-coordinator
 	WORKER=$BUILD_DIR/worker/wf-worker
 }

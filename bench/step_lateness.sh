@@ -48,5 +48,5 @@ SELECT json_build_object('bench', 'step_lateness', 'steps', $steps, 'spread_s', 
                          'p50_ms', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2),
                          'p99_ms', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 2),
                          'max_ms', round(max(ms)::numeric, 2),
-                         'early', count(*) FILTER (WHERE ms < 0))
+                         'early', count(*) FILTER (WHERE ms < 0), 'measured', count(*))
 FROM late"

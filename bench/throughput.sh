@@ -12,6 +12,7 @@
 # session, by application_name (bench_cpu_snapshot in lib.sh). AGED=N
 # first fills the database with N finished executions and their history
 # and emails (bench/bloat.sh).
+# BENCH_PGBENCH_S (default 10) is how long the pgbench limit runs.
 # EMAIL_MODE=smtp delivers every email over SMTP to the aiosmtpd test server
 # on loopback (tests/support/smtp_server.py, discarding), instead of the mock
 # mode's log row alone.
@@ -82,7 +83,7 @@ children_kb=$(for c in $(cat "/proc/$pool/task/$pool/children" 2>/dev/null); do 
 kill -TERM "$coordinator" "$pool" $smtp_server
 wait "$coordinator" "$pool" $smtp_server 2>/dev/null || true
 emails=$(bench_sql -c "SELECT count(*) FROM email_logs WHERE subject <> 'bulk' AND status = 'sent' AND mode = '$email_mode'")
-limit=$(bash "$(dirname "$0")/pgbench_limit.sh" 10 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
+limit=$(bash "$(dirname "$0")/pgbench_limit.sh" "${BENCH_PGBENCH_S:-10}" 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
 
 cpu_split=$(bench_cpu_split "$cpu_before" "$cpu_after")
 

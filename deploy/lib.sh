@@ -14,7 +14,7 @@ WF_PACKAGES=(
 	libpq-dev libuv1-dev libcjson-dev libcurl4-openssl-dev libesmtp-dev
 	libhttp-parser-dev libssl-dev check
 	postgresql-15 postgresql-client-15
-	python3-aiosmtpd openssl clang libclang-rt-14-dev systemd chromium
+	python3-aiosmtpd openssl clang libclang-rt-14-dev systemd chromium wrk
 )
 
 WF_PG_BIN=/usr/lib/postgresql/15/bin

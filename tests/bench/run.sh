@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh NAME - the bench suite: runs one benchmark command of
+# bench/ at a small size, with the build under test (BUILD_DIR,
+# BENCH_PREBUILT) on the test cluster, and checks that its JSON line says
+# what the command promises: every execution completed, every email sent,
+# figures present and positive. The figures themselves are not judged
+# here (bench/README.md says why they are measured apart); what is tested
+# is that each command of the README's table still runs and still
+# measures what it says.
+set -euo pipefail
+name=${1:?usage: run.sh NAME}
+root=${WF_SOURCE_ROOT:?run through meson test}
+: "${BUILD_DIR:?run through meson test}"
+export BENCH_PREBUILT=1 BENCH_PGBENCH_S=2
+bench=$root/bench
+
+# check JSON PYTHON_CONDITION: fails, printing the line, unless the
+# condition holds for the parsed line d.
+check() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+line, condition = sys.argv[1], sys.argv[2]
+try:
+    d = json.loads(line)
+except ValueError:
+    sys.exit("FAIL: not one JSON line: %r" % line)
+if not eval("(" + condition + ")", {"d": d}):
+    sys.exit("FAIL: %s\n  does not hold for: %s" % (condition, line))
+print("ok:", line)
+PY
+}
+
+# last_line COMMAND...: a command's last line of output, its stderr shown.
+last_line() { "$@" | tail -1; }
+
+case $name in
+queue_throughput)
+	check "$(last_line bash "$bench/queue_throughput.sh" 600 2 3)" \
+		'd["node"] == "noop" and d["steps"] == 600 and d["steps_per_execution"] == 3 and d["steps_per_s"] > 0'
+	check "$(NODE=email last_line bash "$bench/queue_throughput.sh" 300 2 3)" \
+		'd["node"] == "email" and d["steps"] == 300 and d["executions_per_s"] > 0'
+	if NODE=sms bash "$bench/queue_throughput.sh" 30 2 2>/dev/null; then
+		echo "FAIL: NODE=sms was accepted"
+		exit 1
+	fi
+	;;
+throughput)
+	# throughput.sh itself fails unless every execution completed.
+	check "$(last_line bash "$bench/throughput.sh" 300 3 2)" \
+		'd["executions"] == 300 and d["emails_sent"] == 900 and d["email_mode"] == "mock"
+		 and d["pgbench_jobs_per_s"] > 0 and 0 < d["ratio_to_pgbench"]
+		 and 0 < d["coordinator_peak_rss_mb"] and len(d["worker_child_peak_rss_mb"]) == 2
+		 and all(x > 0 for x in d["worker_child_peak_rss_mb"])
+		 and d["cpu_s"]["machine_busy"] > 0 and "wf-coordinator" in d["cpu_s"]["server_sessions"]'
+	;;
+throughput_smtp)
+	check "$(EMAIL_MODE=smtp last_line bash "$bench/throughput.sh" 60 1 2)" \
+		'd["email_mode"] == "smtp" and d["emails_sent"] == 60 and d["emails_per_s"] > 0'
+	;;
+pgbench_limit)
+	check "$(last_line bash "$bench/pgbench_limit.sh" 2 2)" 'd["clients"] == 2 and d["jobs_per_s"] > 0'
+	;;
+step_lateness)
+	check "$(last_line bash "$bench/step_lateness.sh" 40 2 2 500)" \
+		'd["measured"] == 40 and d["waiting"] == 500 and d["early"] == 0
+		 and 0 <= d["p50_ms"] <= d["p99_ms"] <= d["max_ms"]'
+	;;
+trigger_latency)
+	check "$(last_line bash "$bench/trigger_latency.sh" 20 20 2 300)" \
+		'd["inserts"] == 20 and 0 <= d["p50_ms"] <= d["p99_ms"] <= d["max_ms"]
+		 and d["bulk_rows"] == 300 and d["bulk_seconds_to_first_emails"] > 0'
+	;;
+api_latency)
+	check "$(last_line bash "$bench/api_latency.sh" 1 10)" \
+		'all(d[k]["requests_per_s"] > 0 and d[k]["non_2xx"] == 0 and d[k]["p99_ms"] > 0
+		     for k in ("health", "execution_detail"))'
+	;;
+bloat)
+	check "$(last_line bash "$bench/bloat.sh" 200 2000)" \
+		'd["executions"] == 200 and d["aged_executions"] == 2000 and d["aged_to_fresh"] > 0'
+	;;
+micro)
+	check "$(last_line "$BUILD_DIR/bench/wf-bench-jsonlogic" 1)" 'd["evals_per_sec"] > 0 and d["tests_per_sec"] > 0'
+	check "$(last_line "$BUILD_DIR/bench/wf-bench-template" "$root/templates" 1)" 'd["renders_per_s"] > 0'
+	check "$(last_line "$BUILD_DIR/bench/wf-bench-smtp" 20)" 'd["emails"] == 20 and d["failed"] == 0 and d["emails_per_s"] > 0'
+	;;
+*)
+	echo "FAIL: no benchmark named $name"
+	exit 1
+	;;
+esac
