@@ -2,11 +2,12 @@
  * triggers.c - the coordinator's trigger processing.
  *
  * Each batch is one transaction: claim unprocessed rows (FOR UPDATE SKIP
- * LOCKED, so two coordinators share the work without waiting), build each
- * row's context, choose its workflow, create the executions, mark the rows
- * processed. A crash anywhere rolls the whole batch back, and the unique key
- * (trigger_table, trigger_id, workflow_id) of workflow_executions makes a
- * second start impossible however the batch is retried.
+ * LOCKED, so two coordinators share the work without waiting), choose each
+ * row's workflow, then one call of wf_trigger_rows_start creates the
+ * executions with their contexts and marks the rows processed. A crash
+ * anywhere rolls the whole batch back, and the unique key (trigger_table,
+ * trigger_id, workflow_id) of workflow_executions makes a second start
+ * impossible however the batch is retried.
  *
  * Routing lives in the definitions, not here: every active, valid workflow
  * of the row's source whose trigger.rule (JSON Logic over the context) is
@@ -26,26 +27,26 @@
 typedef struct {
 	const char *table;
 	const char *source;
-	const char *claim_sql;
-	const char *mark_sql;
+	const char *claim_sql; /* $1 batch size, $2 whether to build the contexts */
 } trigger_table_t;
 
+/*
+ * A context leaves the database only when a trigger rule has to test it:
+ * wf_trigger_rows_start reads it where it is built (see sql/020).
+ */
 static const trigger_table_t tables[] = {
 	{ "dummy_subscriptions", "subscription",
-	  "SELECT id, context FROM wf_subscription_contexts"
-	  " WHERE NOT processed ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
-	  "UPDATE dummy_subscriptions SET processed = true, processed_at = now()"
-	  " WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)" },
+	  "SELECT id, CASE WHEN $2::boolean THEN context END FROM wf_subscription_contexts"
+	  " WHERE NOT processed ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED" },
 	{ "dummy_newsletters", "newsletter",
-	  "SELECT id, context FROM wf_newsletter_contexts"
-	  " WHERE NOT processed ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
-	  "UPDATE dummy_newsletters SET processed = true, processed_at = now()"
-	  " WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)" },
+	  "SELECT id, CASE WHEN $2::boolean THEN context END FROM wf_newsletter_contexts"
+	  " WHERE NOT processed ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED" },
 };
 
 /* The candidate workflows of a source, highest priority first. */
 typedef struct {
 	cJSON *list; /* [{"name":..., "rule":...}], owned */
+	bool any_rule; /* whether choosing needs the contexts */
 } routes_t;
 
 static int load_routes(db_t *db, const char *source, routes_t *routes)
@@ -65,8 +66,10 @@ static int load_routes(db_t *db, const char *source, routes_t *routes)
 		cJSON *route = json_object();
 
 		json_add_string(route, "name", PQgetvalue(res, i, 0));
-		if (!PQgetisnull(res, i, 1))
+		if (!PQgetisnull(res, i, 1)) {
 			json_add(route, "rule", cJSON_Parse(PQgetvalue(res, i, 1)));
+			routes->any_rule = true;
+		}
 		cJSON_AddItemToArray(routes->list, route);
 	}
 	PQclear(res);
@@ -101,51 +104,44 @@ static int process_batch(db_t *db, const trigger_table_t *t, int batch_size, int
 {
 	char limit[16];
 	const char *params[2] = { limit, NULL };
-	cJSON *creates = cJSON_CreateArray();
-	cJSON *ids = cJSON_CreateArray();
-	routes_t routes = { NULL };
+	cJSON *rows = cJSON_CreateArray();
+	routes_t routes = { NULL, false };
 	PGresult *res = NULL;
-	char *creates_text = NULL, *ids_text = NULL;
+	char *rows_text = NULL;
 	int rc = -1;
 
 	*claimed = 0;
 	snprintf(limit, sizeof(limit), "%d", batch_size);
-	if (db_begin(db) < 0)
+	if (db_begin(db) < 0 || load_routes(db, t->source, &routes) < 0)
 		goto out;
-	res = db_query(db, t->claim_sql, 1, params);
+	params[1] = routes.any_rule ? "true" : "false";
+	res = db_query(db, t->claim_sql, 2, params);
 	if (!db_ok(res))
 		goto out;
 	*claimed = PQntuples(res);
-	if (*claimed > 0 && load_routes(db, t->source, &routes) < 0)
-		goto out;
 	for (int i = 0; i < *claimed; i++) {
 		const char *id = PQgetvalue(res, i, 0);
-		cJSON *context = cJSON_Parse(PQgetvalue(res, i, 1));
-		const char *workflow = context ? choose(&routes, context, t->table, id) : NULL;
+		cJSON *context = routes.any_rule ? cJSON_Parse(PQgetvalue(res, i, 1)) : NULL;
+		const char *workflow = context || !routes.any_rule
+					       ? choose(&routes, context, t->table, id) : NULL;
+		cJSON *row = json_object();
 
 		/* Ids travel as text, so no bigint goes through a double. */
-		cJSON_AddItemToArray(ids, cJSON_CreateString(id));
-		if (workflow == NULL) {
+		json_add_string(row, "id", id);
+		if (workflow)
+			json_add_string(row, "workflow", workflow);
+		else
 			log_info("%s %s matches no workflow", t->table, id);
-			cJSON_Delete(context);
-			continue;
-		}
-		{
-			cJSON *create = json_object();
-
-			json_add_string(create, "workflow", workflow);
-			json_add(create, "context", context);
-			json_add_string(create, "id", id);
-			cJSON_AddItemToArray(creates, create);
-		}
+		cJSON_AddItemToArray(rows, row);
+		cJSON_Delete(context);
 	}
-	if (cJSON_GetArraySize(creates) > 0) {
+	if (*claimed > 0) {
 		PGresult *made;
 
-		creates_text = json_print(creates);
-		params[0] = creates_text;
-		params[1] = t->table;
-		made = db_query(db, "SELECT wf_executions_create_for($2, $1::jsonb)", 2, params);
+		rows_text = json_print(rows);
+		params[0] = t->table;
+		params[1] = rows_text;
+		made = db_query(db, "SELECT wf_trigger_rows_start($1, $2::jsonb)", 2, params);
 		if (!db_ok(made)) {
 			char msg[256];
 
@@ -158,12 +154,6 @@ static int process_batch(db_t *db, const trigger_table_t *t, int batch_size, int
 			*started += atoi(PQgetvalue(made, 0, 0));
 		PQclear(made);
 	}
-	if (*claimed > 0) {
-		ids_text = json_print(ids);
-		params[0] = ids_text;
-		if (db_command(db, t->mark_sql, 1, params) < 0)
-			goto out;
-	}
 	if (db_commit(db) < 0)
 		goto out;
 	rc = 0;
@@ -172,10 +162,8 @@ out:
 		db_rollback(db);
 	PQclear(res);
 	cJSON_Delete(routes.list);
-	cJSON_Delete(creates);
-	cJSON_Delete(ids);
-	free(creates_text);
-	free(ids_text);
+	cJSON_Delete(rows);
+	free(rows_text);
 	return rc;
 }
 

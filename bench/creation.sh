@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench/creation.sh [EXECUTIONS]
+#
+# The creation half of the throughput run: EXECUTIONS subscriptions inserted
+# by one SQL statement, turned into executions (each with its first step
+# queued) by a coordinator alone, no worker running. The clock runs from the
+# INSERT to the last execution's created_at. Reports executions/s and
+# cpu_s: the CPU seconds of the coordinator and of each server session, by
+# application_name (bench_cpu_snapshot in lib.sh). RULE=1 gives the workflow
+# a trigger rule (true for every row), so the coordinator reads every
+# row's context to test it; without one no context leaves the database.
+# queue_throughput.sh with NODE=email measures the other half.
+set -euo pipefail
+executions=${1:-10000}
+rule=${RULE:-0}
+. "$(dirname "$0")/lib.sh"
+bench_build
+bench_cluster
+bench_database creation
+
+trigger='"source":"subscription","priority":1000'
+[ "$rule" = 1 ] && trigger="$trigger,\"rule\":{\"!=\":[{\"var\":\"user.email\"},\"\"]}"
+bench_workflow bench_mail "{\"trigger\":{$trigger},\"start\":\"m1\",
+  \"nodes\":{\"m1\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":null}}}"
+bench_sql -c "INSERT INTO dummy_users (email, name) SELECT 'test-bench-' || g || '@example.com', 'Bench ' || g
+              FROM generate_series(1, $executions) g" >/dev/null
+bench_sql -c "VACUUM ANALYZE" >/dev/null
+bench_sql -c "CHECKPOINT" >/dev/null
+
+export PORT=0 BATCH_INTERVAL_MS=60000 LOG_LEVEL=warn
+"$COORDINATOR" 2>/dev/null &
+coordinator=$!
+bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+            AND application_name = 'wf-coordinator listen'" 1 30
+
+cpu_before=$(bench_cpu_snapshot "$coordinator" "$coordinator")
+start=$(now_s)
+bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
+              SELECT u.id, (SELECT id FROM dummy_subscription_types WHERE name = 'basic') FROM dummy_users u" >/dev/null
+bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT processed)" t 1200 "$BENCH_END_POLL_S"
+cpu_after=$(bench_cpu_snapshot "$coordinator" "$coordinator")
+end=$(bench_epoch "SELECT max(created_at) FROM workflow_executions")
+kill -TERM "$coordinator"
+wait "$coordinator" 2>/dev/null || true
+created=$(bench_sql -c "SELECT count(*) FROM workflow_executions e JOIN wf_steps s ON s.execution_id = e.id")
+[ "$created" = "$executions" ] || { echo "only $created executions were created with their step" >&2; exit 1; }
+
+cpu_split=$(bench_cpu_split "$cpu_before" "$cpu_after")
+python3 - "$executions" "$start" "$end" "$rule" "$cpu_split" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+secs = float(sys.argv[3]) - float(sys.argv[2])
+cpu = json.loads(sys.argv[5])
+cpu.pop("worker_children", None)  # no pool runs here
+print(json.dumps({"bench": "creation", "executions": n, "rule": sys.argv[4] == "1",
+                  "seconds": round(secs, 3), "executions_per_s": round(n / secs, 1), "cpu_s": cpu}))
+PY
