@@ -53,6 +53,13 @@ throughput)
 		 and all(x > 0 for x in d["worker_child_peak_rss_mb"])
 		 and d["cpu_s"]["machine_busy"] > 0 and "wf-coordinator" in d["cpu_s"]["server_sessions"]'
 	;;
+creation)
+	# creation.sh itself fails unless every row got its execution and step.
+	check "$(last_line bash "$bench/creation.sh" 300)" \
+		'd["executions"] == 300 and not d["rule"] and d["executions_per_s"] > 0
+		 and "wf-coordinator" in d["cpu_s"]["server_sessions"]'
+	check "$(RULE=1 last_line bash "$bench/creation.sh" 300)" 'd["rule"] and d["executions_per_s"] > 0'
+	;;
 throughput_smtp)
 	check "$(EMAIL_MODE=smtp last_line bash "$bench/throughput.sh" 60 1 2)" \
 		'd["email_mode"] == "smtp" and d["emails_sent"] == 60 and d["emails_per_s"] > 0'
