@@ -154,6 +154,11 @@ static void parse_node(def_t *def, const cJSON *item, const def_resolver_t *reso
 			def_problem(problems, id, NULL, "node \"%s\" is defined twice", id);
 			return;
 		}
+	/* The visual editor refuses an empty id too (reactflow.c). */
+	if (id[0] == '\0') {
+		def_problem(problems, NULL, NULL, "a node id must not be empty");
+		return;
+	}
 	memset(n, 0, sizeof(*n));
 	n->id = id;
 	n->json = item;

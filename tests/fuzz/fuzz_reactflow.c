@@ -10,7 +10,8 @@
  * the definition (a converted flow laid out again must convert to the same
  * definition, and a valid definition laid out must convert without problems).
  * It found that a duplicate key was checked as cJSON reads it (the first)
- * but would be stored as jsonb reads it (the last).
+ * but would be stored as jsonb reads it (the last), and that an empty node
+ * id passed validation although the converter refuses it.
  */
 #include <stdbool.h>
 #include <stddef.h>

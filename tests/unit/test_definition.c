@@ -77,6 +77,7 @@ START_TEST(each_problem_is_reported)
 	expect_problem("{\"start\":\"b\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}", "start node \"b\" does not exist");
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"teleport\"}}}", "a: unknown node type \"teleport\"");
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{}}}", "a: missing field \"type\"");
+	expect_problem("{\"start\":\"\",\"nodes\":{\"\":{\"type\":\"noop\"}}}", "a node id must not be empty");
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":\"ghost\"}}}",
 		       "a: \"next\" points to unknown node \"ghost\"");
 	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"next\":5}}}",
