@@ -22,21 +22,17 @@ trigger='"source":"subscription","priority":1000'
 [ "$rule" = 1 ] && trigger="$trigger,\"rule\":{\"!=\":[{\"var\":\"user.email\"},\"\"]}"
 bench_workflow bench_mail "{\"trigger\":{$trigger},\"start\":\"m1\",
   \"nodes\":{\"m1\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":null}}}"
-bench_sql -c "INSERT INTO dummy_users (email, name) SELECT 'test-bench-' || g || '@example.com', 'Bench ' || g
-              FROM generate_series(1, $executions) g" >/dev/null
-bench_sql -c "VACUUM ANALYZE" >/dev/null
-bench_sql -c "CHECKPOINT" >/dev/null
+bench_users "$executions"
+bench_settle
 
 export PORT=0 BATCH_INTERVAL_MS=60000 LOG_LEVEL=warn
 "$COORDINATOR" 2>/dev/null &
 coordinator=$!
-bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-            AND application_name = 'wf-coordinator listen'" 1 30
+bench_wait_coordinator
 
 cpu_before=$(bench_cpu_snapshot "$coordinator" "$coordinator")
 start=$(now_s)
-bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
-              SELECT u.id, (SELECT id FROM dummy_subscription_types WHERE name = 'basic') FROM dummy_users u" >/dev/null
+bench_subscribe_users
 bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT processed)" t 1200 "$BENCH_END_POLL_S"
 cpu_after=$(bench_cpu_snapshot "$coordinator" "$coordinator")
 end=$(bench_epoch "SELECT max(created_at) FROM workflow_executions")

@@ -88,14 +88,41 @@ bench_wait() {
 	done
 }
 
+# bench_wait_coordinator: until the coordinator's listener is connected.
+bench_wait_coordinator() {
+	bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+	            AND application_name = 'wf-coordinator listen'" 1 30
+}
+
 # bench_wait_engine PROCESSES: until the pool's PROCESSES children (named
 # "wf-worker HOST/SLOT"; the pool's own connection, "wf-worker pool", opens
 # later and is not one of them) and the coordinator's listener are connected.
 bench_wait_engine() {
 	bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
 	            AND application_name LIKE 'wf-worker %/%'" "$1" 30
-	bench_wait "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-	            AND application_name = 'wf-coordinator listen'" 1 30
+	bench_wait_coordinator
+}
+
+# bench_users N: N test users, each to be subscribed by bench_subscribe_users.
+bench_users() {
+	bench_sql -c "INSERT INTO dummy_users (email, name) SELECT 'test-bench-' || g || '@example.com', 'Bench ' || g
+	              FROM generate_series(1, $1) g" >/dev/null
+}
+
+# bench_subscribe_users: every user subscribes to 'basic', in one INSERT
+# (the statement the timed throughput and creation runs start with).
+bench_subscribe_users() {
+	bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
+	              SELECT u.id, (SELECT id FROM dummy_subscription_types WHERE name = 'basic') FROM dummy_users u" >/dev/null
+}
+
+# bench_settle: the setup's rows vacuumed and analyzed, and written out by a
+# checkpoint, before the clock starts, so the run does not pay for the
+# setup's checkpoint (an aged database's bulk load writes gigabytes of WAL;
+# the first change to each page after a checkpoint logs the whole page).
+bench_settle() {
+	bench_sql -c "VACUUM ANALYZE" >/dev/null
+	bench_sql -c "CHECKPOINT" >/dev/null
 }
 
 # bench_epoch SQL: the timestamp a query returns, in seconds since the epoch

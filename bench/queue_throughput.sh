@@ -35,9 +35,7 @@ executions=$((steps / per))
 bench_sql -c "SELECT count(wf_execute('noop', jsonb_build_object('user', jsonb_build_object(
                   'email', 'test-queue-' || g || '@example.com', 'name', 'Queue ' || g))))
               FROM generate_series(1, $executions) g" >/dev/null
-# Settled before the clock starts, as in throughput.sh.
-bench_sql -c "VACUUM ANALYZE" >/dev/null
-bench_sql -c "CHECKPOINT" >/dev/null
+bench_settle
 
 start=$(now_s)
 WORKER_PROCESSES=$procs LOG_LEVEL=warn "$WORKER" 2>/dev/null &

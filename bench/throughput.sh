@@ -33,19 +33,13 @@ for i in $(seq 1 "$steps"); do
 	nodes="$nodes${nodes:+,}\"m$i\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":$next}"
 done
 bench_workflow bench_mail "{\"trigger\":{\"source\":\"subscription\",\"priority\":1000},\"start\":\"m1\",\"nodes\":{$nodes}}"
-bench_sql -c "INSERT INTO dummy_users (email, name) SELECT 'test-bench-' || g || '@example.com', 'Bench ' || g
-              FROM generate_series(1, $executions) g" >/dev/null
+bench_users "$executions"
 aged=${AGED:-0}
 if [ "$aged" -gt 0 ]; then
 	bench_bulk_executions bench_mail "$aged" completed
 	bench_bulk_history
 fi
-# Settled before the clock starts: the setup's rows vacuumed and analyzed,
-# and written out by a checkpoint, so the run does not pay for the setup's
-# checkpoint (an aged database's bulk load writes gigabytes of WAL; the
-# first change to each page after a checkpoint logs the whole page).
-bench_sql -c "VACUUM ANALYZE" >/dev/null
-bench_sql -c "CHECKPOINT" >/dev/null
+bench_settle
 
 export PORT=0 BATCH_INTERVAL_MS=60000 LOG_LEVEL=warn EMAIL_MODE=$email_mode
 smtp_server=""
@@ -65,8 +59,7 @@ bench_wait_engine "$procs"
 
 cpu_before=$(bench_cpu_snapshot "$coordinator" "$pool")
 start=$(now_s)
-bench_sql -c "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
-              SELECT u.id, (SELECT id FROM dummy_subscription_types WHERE name = 'basic') FROM dummy_users u" >/dev/null
+bench_subscribe_users
 # Done when every row has started its execution and the queue is empty: a
 # cheap test, where counting completed executions would scan the aged ones.
 bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT processed)
