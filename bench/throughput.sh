@@ -12,6 +12,13 @@
 # session, by application_name (bench_cpu_snapshot in lib.sh). AGED=N
 # first fills the database with N finished executions and their history
 # and emails (bench/bloat.sh).
+# WARMUP=1 first runs the same EXECUTIONS once, untimed, through the same
+# coordinator and pool, then empties the tables that run wrote (TRUNCATE,
+# which hands their shared buffers back) and settles: the timed run then
+# writes into buffers whose memory the engine's server sessions have
+# already mapped, as on an engine that has been running for a while, where
+# a fresh session maps each 4 kB page at its first touch
+# (docs/performance.md). Not with AGED, whose rows it would empty.
 # BENCH_PGBENCH_S (default 10) is how long the pgbench limit runs.
 # EMAIL_MODE=smtp delivers every email over SMTP to the aiosmtpd test server
 # on loopback (tests/support/smtp_server.py, discarding), instead of the mock
@@ -21,6 +28,13 @@ executions=${1:-10000}
 steps=${2:-3}
 procs=${3:-2}
 email_mode=${EMAIL_MODE:-mock}
+aged=${AGED:-0}
+warmup=${WARMUP:-0}
+case $warmup in 0 | 1) ;; *) echo "WARMUP is 0 or 1, not $warmup" >&2; exit 2 ;; esac
+if [ "$warmup" = 1 ] && [ "$aged" -gt 0 ]; then
+	echo "WARMUP=1 empties the tables between its two runs, so it cannot run with AGED" >&2
+	exit 2
+fi
 unset EMAIL_MODE # until the SMTP server runs: migrate checks the settings
 . "$(dirname "$0")/lib.sh"
 bench_build
@@ -34,7 +48,6 @@ for i in $(seq 1 "$steps"); do
 done
 bench_workflow bench_mail "{\"trigger\":{\"source\":\"subscription\",\"priority\":1000},\"start\":\"m1\",\"nodes\":{$nodes}}"
 bench_users "$executions"
-aged=${AGED:-0}
 if [ "$aged" -gt 0 ]; then
 	bench_bulk_executions bench_mail "$aged" completed
 	bench_bulk_history
@@ -57,13 +70,28 @@ WORKER_PROCESSES=$procs "$WORKER" 2>/dev/null &
 pool=$!
 bench_wait_engine "$procs"
 
+# Done when every row has started its execution and the queue is empty: a
+# cheap test, where counting completed executions would scan the aged ones.
+wait_drained() {
+	bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT processed)
+	                   AND NOT EXISTS (SELECT 1 FROM wf_steps)" t 1200 "$BENCH_END_POLL_S"
+}
+warmup_seconds=0
+if [ "$warmup" = 1 ]; then
+	warmup_start=$(now_s)
+	bench_subscribe_users
+	wait_drained
+	warmup_seconds=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 3))" \
+		"$warmup_start" "$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")")
+	bench_sql -c "TRUNCATE dummy_subscriptions, workflow_executions, workflow_execution_history, email_logs,
+	                       wf_steps, workflow_delays, wf_dead_letters"
+	bench_settle
+fi
+
 cpu_before=$(bench_cpu_snapshot "$coordinator" "$pool")
 start=$(now_s)
 bench_subscribe_users
-# Done when every row has started its execution and the queue is empty: a
-# cheap test, where counting completed executions would scan the aged ones.
-bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT processed)
-                   AND NOT EXISTS (SELECT 1 FROM wf_steps)" t 1200 "$BENCH_END_POLL_S"
+wait_drained
 cpu_after=$(bench_cpu_snapshot "$coordinator" "$pool")
 end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
 completed=$(bench_sql -c "SELECT count(*) FROM workflow_executions WHERE status = 'completed'")
@@ -80,7 +108,7 @@ limit=$(bash "$(dirname "$0")/pgbench_limit.sh" "${BENCH_PGBENCH_S:-10}" 2 | pyt
 
 cpu_split=$(bench_cpu_split "$cpu_before" "$cpu_after")
 
-python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" "$huge_mb" "$cpu_split" <<'PY'
+python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" "$huge_mb" "$cpu_split" "$warmup" "$warmup_seconds" <<'PY'
 import json, sys
 n, k, p = map(int, sys.argv[1:4])
 secs = float(sys.argv[5]) - float(sys.argv[4])
@@ -89,6 +117,7 @@ limit = float(sys.argv[9])
 steps_per_s = n * k / secs
 print(json.dumps({"bench": "throughput", "executions": n, "steps_per_execution": k, "processes": p,
                   "email_mode": sys.argv[11], "aged_executions": int(sys.argv[10]), "huge_pages_mb": int(sys.argv[12]),
+                  "warmup": sys.argv[14] == "1", "warmup_seconds": float(sys.argv[15]),
                   "seconds": round(secs, 3), "executions_per_s": round(n / secs, 1),
                   "steps_per_s": round(steps_per_s, 1), "emails_sent": int(sys.argv[8]), "emails_per_s": round(int(sys.argv[8]) / secs, 1),
                   "pgbench_jobs_per_s": limit, "ratio_to_pgbench": round(steps_per_s / limit, 3),

@@ -51,7 +51,15 @@ throughput)
 		 and d["pgbench_jobs_per_s"] > 0 and 0 < d["ratio_to_pgbench"]
 		 and 0 < d["coordinator_peak_rss_mb"] and len(d["worker_child_peak_rss_mb"]) == 2
 		 and all(x > 0 for x in d["worker_child_peak_rss_mb"])
-		 and d["cpu_s"]["machine_busy"] > 0 and "wf-coordinator" in d["cpu_s"]["server_sessions"]'
+		 and d["cpu_s"]["machine_busy"] > 0 and "wf-coordinator" in d["cpu_s"]["server_sessions"]
+		 and not d["warmup"] and d["warmup_seconds"] == 0'
+	# The warm-up's rows are emptied before the timed run: its emails are not counted.
+	check "$(WARMUP=1 last_line bash "$bench/throughput.sh" 300 3 2)" \
+		'd["warmup"] and d["warmup_seconds"] > 0 and d["executions"] == 300 and d["emails_sent"] == 900'
+	if WARMUP=1 AGED=10 bash "$bench/throughput.sh" 30 1 2 2>/dev/null; then
+		echo "FAIL: WARMUP=1 was accepted with AGED"
+		exit 1
+	fi
 	;;
 creation)
 	# creation.sh itself fails unless every row got its execution and step.
