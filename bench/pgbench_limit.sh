@@ -22,7 +22,7 @@ WITH c AS (SELECT id FROM jobs WHERE NOT claimed ORDER BY id LIMIT 50 FOR UPDATE
 UPDATE jobs j SET claimed = true FROM c WHERE j.id = c.id;
 DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE claimed ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED);
 SQL
-tps=$(/usr/lib/postgresql/15/bin/pgbench -n -c "$clients" -j "$clients" -T "$seconds" -f "$script" "$BENCH_DB" 2>/dev/null |
+tps=$("$WF_PG_BIN/pgbench" -n -c "$clients" -j "$clients" -T "$seconds" -f "$script" "$BENCH_DB" 2>/dev/null |
 	sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 rm -f "$script"
 python3 - "$seconds" "$clients" "$tps" <<'PY'

@@ -30,7 +30,7 @@ bench_wait_engine "$procs"
 sleep 1
 
 # One INSERT every INTERVAL_MS, each its own transaction, from one session.
-python3 - "$inserts" "$interval" <<'PY' | psql -X -q -d "$BENCH_DB" >/dev/null
+python3 - "$inserts" "$interval" <<'PY' | "$bench_psql" -X -q -d "$BENCH_DB" >/dev/null
 import sys
 n, ms = int(sys.argv[1]), int(sys.argv[2])
 for i in range(1, n + 1):
