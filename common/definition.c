@@ -226,37 +226,59 @@ static int successors(const def_t *def, const def_node_t *n, const def_node_t *o
 
 enum { WHITE, GREY, BLACK };
 
-/* Depth-first search for cycles; path holds the grey nodes for the message. */
-static bool find_cycle(const def_t *def, size_t at, int *colour, size_t *path, size_t depth,
+/* Reports the cycle that closes at node j: path[0..depth] are the grey nodes. */
+static void report_cycle(const def_t *def, const size_t *path, size_t depth, size_t j,
+			 def_problems_t *problems)
+{
+	char msg[400] = "";
+	size_t k = depth;
+
+	while (path[k] != j)
+		k--;
+	for (; k <= depth; k++) {
+		strncat(msg, def->nodes[path[k]].id, sizeof(msg) - strlen(msg) - 1);
+		strncat(msg, " -> ", sizeof(msg) - strlen(msg) - 1);
+	}
+	strncat(msg, def->nodes[j].id, sizeof(msg) - strlen(msg) - 1);
+	def_problem(problems, def->nodes[j].id, NULL, "cycle: %s", msg);
+}
+
+/*
+ * Depth-first search for cycles from node root, with an explicit stack (a
+ * chain of nodes is as deep as it is long): path holds the grey nodes, and
+ * tried[d] how many successors of path[d] have been followed.
+ */
+static bool find_cycle(const def_t *def, size_t root, int *colour, size_t *path, int *tried,
 		       def_problems_t *problems)
 {
-	const def_node_t *next[SUCCESSORS_MAX];
-	int n = successors(def, &def->nodes[at], next);
+	size_t depth = 0;
 
-	colour[at] = GREY;
-	path[depth] = at;
-	for (int i = 0; i < n; i++) {
-		size_t j = (size_t)(next[i] - def->nodes);
+	colour[root] = GREY;
+	path[0] = root;
+	tried[0] = 0;
+	for (;;) {
+		const def_node_t *next[SUCCESSORS_MAX];
+		int n = successors(def, &def->nodes[path[depth]], next);
+		size_t j;
 
+		if (tried[depth] == n) {
+			colour[path[depth]] = BLACK;
+			if (depth == 0)
+				return false;
+			depth--;
+			continue;
+		}
+		j = (size_t)(next[tried[depth]++] - def->nodes);
 		if (colour[j] == GREY) {
-			char msg[400] = "";
-			size_t k = depth;
-
-			while (path[k] != j)
-				k--;
-			for (; k <= depth; k++) {
-				strncat(msg, def->nodes[path[k]].id, sizeof(msg) - strlen(msg) - 1);
-				strncat(msg, " -> ", sizeof(msg) - strlen(msg) - 1);
-			}
-			strncat(msg, def->nodes[j].id, sizeof(msg) - strlen(msg) - 1);
-			def_problem(problems, def->nodes[j].id, NULL, "cycle: %s", msg);
+			report_cycle(def, path, depth, j, problems);
 			return true;
 		}
-		if (colour[j] == WHITE && find_cycle(def, j, colour, path, depth + 1, problems))
-			return true;
+		if (colour[j] == WHITE) {
+			colour[j] = GREY;
+			path[++depth] = j;
+			tried[depth] = 0;
+		}
 	}
-	colour[at] = BLACK;
-	return false;
 }
 
 static void check_graph(const def_t *def, def_problems_t *problems)
@@ -264,11 +286,12 @@ static void check_graph(const def_t *def, def_problems_t *problems)
 	const def_node_t *start = def_node(def, def->start);
 	int *colour = calloc(def->nnodes + 1, sizeof(int));
 	size_t *path = calloc(def->nnodes + 1, sizeof(size_t));
+	int *tried = calloc(def->nnodes + 1, sizeof(int));
 	size_t *queue = calloc(def->nnodes + 1, sizeof(size_t));
 	bool *seen = calloc(def->nnodes + 1, sizeof(bool));
 	size_t head = 0, tail = 0;
 
-	if (!colour || !path || !queue || !seen)
+	if (!colour || !path || !tried || !queue || !seen)
 		abort();
 	if (start != NULL) {
 		/* Reachability: breadth-first from the start node. */
@@ -294,10 +317,11 @@ static void check_graph(const def_t *def, def_problems_t *problems)
 					    def->nodes[i].id);
 	}
 	for (size_t i = 0; i < def->nnodes; i++)
-		if (colour[i] == WHITE && find_cycle(def, i, colour, path, 0, problems))
+		if (colour[i] == WHITE && find_cycle(def, i, colour, path, tried, problems))
 			break;
 	free(colour);
 	free(path);
+	free(tried);
 	free(queue);
 	free(seen);
 }
@@ -443,6 +467,11 @@ static void parse_document(def_t *def, const def_resolver_t *resolver, def_probl
 		def_problem(problems, NULL, NULL, "missing field \"start\" (the first node's id)");
 	if (!cJSON_IsObject(nodes) || cJSON_GetArraySize(nodes) == 0) {
 		def_problem(problems, NULL, NULL, "\"nodes\" must be an object with at least one node");
+		return;
+	}
+	if (cJSON_GetArraySize(nodes) > DEF_NODES_MAX) {
+		def_problem(problems, NULL, NULL, "the definition has %d nodes; at most %d are allowed",
+			    cJSON_GetArraySize(nodes), DEF_NODES_MAX);
 		return;
 	}
 	def->nodes = calloc((size_t)cJSON_GetArraySize(nodes), sizeof(def_node_t));

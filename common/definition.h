@@ -15,6 +15,9 @@
 
 struct executor;
 
+/* Nodes a definition may have, as many as the visual editor allows. */
+#define DEF_NODES_MAX 1000
+
 /* One problem found in a definition; node (or edge) may be NULL for the whole document. */
 typedef struct {
 	char *node;

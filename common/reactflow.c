@@ -23,7 +23,7 @@
  * Bounds on one flow. Validation is quadratic in the number of nodes (ids
  * are looked up in lists), and an editor's flow has tens of them.
  */
-#define RF_NODES_MAX 1000
+#define RF_NODES_MAX DEF_NODES_MAX
 #define RF_EDGES_MAX 4000
 
 /* Layout of rf_from_definition, in React Flow's pixels. */

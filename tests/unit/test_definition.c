@@ -176,6 +176,55 @@ START_TEST(problems_serialise_with_node_and_edge)
 }
 END_TEST
 
+/*
+ * A chain of nodes n0 -> n1 -> ... of the given length; the last node's next
+ * is back_to (a node index, making a cycle) or -1 (the end). The caller frees it.
+ */
+static char *chain_definition(int length, int back_to)
+{
+	size_t cap = (size_t)length * 64 + 64;
+	char *text = malloc(cap);
+	size_t len;
+
+	ck_assert_ptr_nonnull(text);
+	len = (size_t)snprintf(text, cap, "{\"start\":\"n0\",\"nodes\":{");
+	for (int i = 0; i < length; i++) {
+		char next[32] = "null";
+
+		if (i + 1 < length)
+			snprintf(next, sizeof(next), "\"n%d\"", i + 1);
+		else if (back_to >= 0)
+			snprintf(next, sizeof(next), "\"n%d\"", back_to);
+		len += (size_t)snprintf(text + len, cap - len, "%s\"n%d\":{\"type\":\"noop\",\"next\":%s}",
+					i ? "," : "", i, next);
+	}
+	snprintf(text + len, cap - len, "}}");
+	return text;
+}
+
+/* A long chain is searched without recursion, and the node count is capped. */
+START_TEST(long_chains_are_checked_and_capped)
+{
+	char *text = chain_definition(DEF_NODES_MAX, -1);
+
+	ck_assert_str_eq(check_text(text, NULL), "valid");
+	free(text);
+	text = chain_definition(DEF_NODES_MAX, DEF_NODES_MAX - 2);
+	expect_problem(text, "cycle: n998 -> n999 -> n998");
+	free(text);
+	text = chain_definition(DEF_NODES_MAX + 1, -1);
+	ck_assert_str_eq(check_text(text, NULL), "-: the definition has 1001 nodes; at most 1000 are allowed");
+	free(text);
+
+	/* Two paths meeting again are no cycle. */
+	ck_assert_str_eq(check_text("{\"start\":\"a\",\"nodes\":{"
+				    "\"a\":{\"type\":\"condition\",\"rule\":true,\"true\":\"b\",\"false\":\"c\"},"
+				    "\"b\":{\"type\":\"noop\",\"next\":\"d\"},\"c\":{\"type\":\"noop\",\"next\":\"d\"},"
+				    "\"d\":{\"type\":\"noop\"}}}", NULL), "valid");
+	def_problems_free(&problems);
+}
+END_TEST
+
 RUNNER_MAIN("definition", 30, the_interface_example_is_valid, each_problem_is_reported,
 	    all_problems_come_at_once, shared_flows_are_checked_through_the_resolver,
-	    problems_serialise_with_node_and_edge)
+	    problems_serialise_with_node_and_edge, long_chains_are_checked_and_capped)
