@@ -91,6 +91,27 @@ static char *recipient(const exec_ctx_t *ctx, const char *const *paths, char *er
 	return NULL;
 }
 
+/*
+ * The recipient's display name: the user's name when the email goes to the
+ * user's own address (a node's "to" may send it elsewhere), folded to one
+ * line as the subject is. NULL for none; the caller frees it.
+ */
+static char *recipient_name(const exec_ctx_t *ctx, const char *to)
+{
+	const cJSON *user = cJSON_GetObjectItemCaseSensitive(ctx->context, "user");
+	const char *email = json_string(user, "email");
+	const char *name = json_string(user, "name");
+	char *folded;
+
+	if (name == NULL || email == NULL || strcmp(email, to) != 0)
+		return NULL;
+	folded = strdup(name);
+	if (folded == NULL)
+		abort();
+	tpl_fold_line(folded);
+	return folded;
+}
+
 /* The data templates see: the context, plus the execution and an unsubscribe link. */
 static cJSON *template_data(const exec_ctx_t *ctx)
 {
@@ -187,7 +208,7 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 	if (!email_address_valid(to)) {
 		delivery_set_error(&result, DELIVERY_PERMANENT, "invalid recipient address \"%s\"", to);
 	} else if (!mock) {
-		const cJSON *user = cJSON_GetObjectItemCaseSensitive(ctx->context, "user");
+		char *to_name = recipient_name(ctx, to);
 		const char *unsubscribe = json_string(data, "unsubscribe_url");
 		char list_unsub[600];
 		delivery_header_t headers[1];
@@ -196,7 +217,7 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 		snprintf(list_unsub, sizeof(list_unsub), "<%s>", unsubscribe ? unsubscribe : "");
 		headers[0] = (delivery_header_t){ "List-Unsubscribe", list_unsub };
 		msg.to = to;
-		msg.to_name = json_string(user, "name");
+		msg.to_name = to_name;
 		msg.subject = mail.subject;
 		msg.text = mail.text;
 		msg.html = mail.html;
@@ -204,6 +225,7 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 		msg.headers = headers;
 		msg.nheaders = unsubscribe ? 1 : 0;
 		email_send(&svc->email, &msg, &result);
+		free(to_name);
 	}
 	row = json_object();
 	json_add_string(row, "recipient", to);
@@ -262,7 +284,8 @@ static void send_sms(const exec_ctx_t *ctx, exec_outcome_t *out)
 			goto out;
 	}
 	if (tpl_compile(message, strlen(message), ctx->node->id, svc->templates, &tpl, err, sizeof(err)) < 0 ||
-	    tpl_render(tpl, data, svc->templates, NULL, &body, err, sizeof(err)) < 0) {
+	    tpl_render(tpl, data, svc->templates, &(tpl_options_t){ .no_escape = true }, &body, err,
+		       sizeof(err)) < 0) {
 		exec_fail(out, true, "send_sms message: %s", err);
 		goto out;
 	}

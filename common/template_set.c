@@ -444,8 +444,7 @@ int tpl_set_load(const char *dir, tpl_set_t **out, char *err, size_t errlen)
 	return 0;
 }
 
-/* Folds every run of white space (line breaks included) to one space, and trims. */
-static void fold_line(char *s)
+void tpl_fold_line(char *s)
 {
 	char *w = s;
 	bool space = false;
@@ -484,7 +483,7 @@ int tpl_render_email(const tpl_set_t *set, const char *name, const cJSON *data,
 		tpl_rendered_free(out);
 		return rc;
 	}
-	fold_line(out->subject);
+	tpl_fold_line(out->subject);
 	return 0;
 }
 

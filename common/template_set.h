@@ -83,6 +83,12 @@ int tpl_render_email(const tpl_set_t *set, const char *name, const cJSON *data,
 void tpl_rendered_free(tpl_rendered_t *rendered);
 
 /*
+ * Folds every run of white space in s, line breaks included, to one space
+ * and trims it, in place: text that goes into one header line.
+ */
+void tpl_fold_line(char *s);
+
+/*
  * Reads a whole file (path NULL: standard input) of at most max bytes into a
  * NUL-terminated string the caller frees. Returns 0, or -errno / -EFBIG with
  * a message in err.

@@ -107,6 +107,42 @@ START_TEST(each_template_arrives_over_smtp)
 }
 END_TEST
 
+/*
+ * The display name of To is the user's name, folded to one line, and only
+ * when the email goes to the user's own address.
+ */
+START_TEST(recipient_name_is_one_line_and_only_the_users)
+{
+	testdb_t *t = testdb_new("smtpname");
+	peer_t *smtp = peer_must_start("smtp_server.py", NULL);
+	char host[32], port[32];
+	const char *env[] = { "EMAIL_MODE=smtp", host, port, "SMTP_TLS=off", NULL };
+	pid_t pool;
+	cJSON *own, *other;
+
+	snprintf(host, sizeof(host), "SMTP_HOST=127.0.0.1");
+	snprintf(port, sizeof(port), "SMTP_PORT=%d", smtp->port);
+	fixture_workflow(t, "test-names", "{\"start\":\"a\",\"nodes\":{"
+			 "\"a\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\",\"next\":\"b\"},"
+			 "\"b\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"generic_welcome\","
+			 "\"to\":\"test-ops@example.com\"}}}");
+	pool = start_pool(env);
+	fixture_execution(t, "test-names", "{\"user\":{\"id\":8,\"email\":\"test-ada@example.com\",\"name\":\"Ada\\r\\n Lovelace\"}}");
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'", 1, 30000), 1);
+	own = peer_record(smtp, "msg", 1, 2000);
+	other = peer_record(smtp, "msg", 2, 2000);
+	ck_assert_ptr_nonnull(own);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_str_eq(str(own, "headers", "to"), "Ada Lovelace <test-ada@example.com>");
+	ck_assert_str_eq(str(other, "headers", "to"), "test-ops@example.com");
+	cJSON_Delete(own);
+	cJSON_Delete(other);
+	proc_stop(pool);
+	peer_stop(smtp);
+	testdb_free(t);
+}
+END_TEST
+
 START_TEST(smtp_failures_follow_the_retry_policy_and_every_attempt_is_logged)
 {
 	testdb_t *t = testdb_new("smtpfail");
@@ -162,7 +198,7 @@ START_TEST(sms_and_signed_webhooks_reach_a_real_receiver)
 		 "\"w\":{\"type\":\"webhook\",\"url\":\"http://127.0.0.1:%d/ok\",\"body\":{\"id\":{\"var\":\"user.id\"}}}}}", hook->port);
 	fixture_workflow(t, "test-http", def);
 	pool = start_pool(env);
-	fixture_execution(t, "test-http", "{\"user\":{\"id\":5,\"name\":\"Sam\",\"phone\":\"+4915112345678\"}}");
+	fixture_execution(t, "test-http", "{\"user\":{\"id\":5,\"name\":\"Sam & Co <x>\",\"phone\":\"+4915112345678\"}}");
 	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'", 1, 20000), 1);
 	sms = peer_record(hook, "req", 1, 2000);
 	call = peer_record(hook, "req", 2, 2000);
@@ -170,7 +206,8 @@ START_TEST(sms_and_signed_webhooks_reach_a_real_receiver)
 	ck_assert_ptr_nonnull(call);
 	ck_assert_str_eq(peer_header(sms, "Authorization"), "Bearer test-token");
 	ck_assert_msg(strstr(str(sms, "body", NULL), "\"to\":\"+4915112345678\"") != NULL, "%s", str(sms, "body", NULL));
-	ck_assert_msg(strstr(str(sms, "body", NULL), "\"body\":\"Hi Sam\"") != NULL, "%s", str(sms, "body", NULL));
+	/* An SMS is text: nothing in it is HTML-escaped. */
+	ck_assert_msg(strstr(str(sms, "body", NULL), "\"body\":\"Hi Sam & Co <x>\"") != NULL, "%s", str(sms, "body", NULL));
 	/* The receiver can check the signature: HMAC-SHA256(secret, timestamp "." body). */
 	body = str(call, "body", NULL);
 	ck_assert_str_eq(body, "{\"id\":5}");
@@ -292,7 +329,7 @@ START_TEST(slow_steps_are_spread_over_the_pool)
 }
 END_TEST
 
-RUNNER_MAIN("delivery", 120, each_template_arrives_over_smtp,
+RUNNER_MAIN("delivery", 120, each_template_arrives_over_smtp, recipient_name_is_one_line_and_only_the_users,
 	    smtp_failures_follow_the_retry_policy_and_every_attempt_is_logged,
 	    sms_and_signed_webhooks_reach_a_real_receiver, rate_limit_defers_instead_of_failing,
 	    slow_batch_gives_back_unstarted_steps_before_the_lease_runs_out, slow_steps_are_spread_over_the_pool)
