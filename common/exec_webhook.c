@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "executor.h"
+#include "http_client.h"
 #include "json.h"
 #include "services.h"
 #include "webhook.h"
@@ -30,9 +31,12 @@ void exec_webhook_validate(const cJSON *node, const char *node_id, bool with_met
 	const cJSON *headers = cJSON_GetObjectItemCaseSensitive(node, "headers");
 	const cJSON *h;
 	bool known = false;
+	char err[256];
 
 	if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
 		def_problem(problems, node_id, NULL, "\"url\" must be an http:// or https:// address");
+	else if (http_client_url_check(url, err, sizeof(err)) < 0)
+		def_problem(problems, node_id, NULL, "\"url\": %s", err);
 	if (with_method && json_has(node, "method")) {
 		for (int i = 0; method && methods[i]; i++)
 			known |= strcasecmp(method, methods[i]) == 0;
@@ -43,9 +47,13 @@ void exec_webhook_validate(const cJSON *node, const char *node_id, bool with_met
 		if (!cJSON_IsObject(headers)) {
 			def_problem(problems, node_id, NULL, "\"headers\" must be an object of strings");
 		} else {
+			if (cJSON_GetArraySize(headers) > HEADERS_MAX)
+				def_problem(problems, node_id, NULL, "at most %d headers are allowed", HEADERS_MAX);
 			cJSON_ArrayForEach(h, headers) {
-				if (!cJSON_IsString(h) || strpbrk(h->valuestring, "\r\n") || strpbrk(h->string, "\r\n: "))
-					def_problem(problems, node_id, NULL, "header \"%s\" must be a one-line string", h->string);
+				if (!cJSON_IsString(h))
+					def_problem(problems, node_id, NULL, "header \"%s\" must be a string", h->string);
+				else if (webhook_header_check(h->string, h->valuestring, err, sizeof(err)) < 0)
+					def_problem(problems, node_id, NULL, "header \"%s\": %s", h->string, err);
 			}
 		}
 	}

@@ -62,6 +62,23 @@ static bool refused_header(const char *name)
 	return strncasecmp(name, "Proxy-", 6) == 0 || strncasecmp(name, "X-Webhook-", 10) == 0;
 }
 
+int webhook_header_check(const char *name, const char *value, char *err, size_t errlen)
+{
+	if (!http_client_token_valid(name) || value == NULL) {
+		snprintf(err, errlen, "invalid header name");
+		return -1;
+	}
+	if (delivery_has_crlf(value)) {
+		snprintf(err, errlen, "header injection refused: %s contains CR or LF", name);
+		return -1;
+	}
+	if (refused_header(name)) {
+		snprintf(err, errlen, "header %s is set by the client, not the caller", name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks the caller's part of the request; -1 with one line in err. */
 static int check_request(const webhook_request_t *req, const char **method, char *err,
 			 size_t errlen)
@@ -82,22 +99,9 @@ static int check_request(const webhook_request_t *req, const char **method, char
 		snprintf(err, errlen, "header injection refused: idempotency key contains CR or LF");
 		return -1;
 	}
-	for (size_t i = 0; i < req->nheaders; i++) {
-		const delivery_header_t *h = &req->headers[i];
-
-		if (!http_client_token_valid(h->name) || h->value == NULL) {
-			snprintf(err, errlen, "invalid header name");
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (webhook_header_check(req->headers[i].name, req->headers[i].value, err, errlen) < 0)
 			return -1;
-		}
-		if (delivery_has_crlf(h->value)) {
-			snprintf(err, errlen, "header injection refused: %s contains CR or LF", h->name);
-			return -1;
-		}
-		if (refused_header(h->name)) {
-			snprintf(err, errlen, "header %s is set by the client, not the caller", h->name);
-			return -1;
-		}
-	}
 	return 0;
 }
 

@@ -70,6 +70,13 @@ void webhook_settings_from_config(webhook_settings_t *s, const wf_config_t *cfg)
 int webhook_call(const webhook_settings_t *s, const webhook_request_t *req,
 		 webhook_response_t *resp);
 
+/*
+ * Checks one of the caller's headers as webhook_call does: 0, or -1 with one
+ * line in err for a name that is not an HTTP token or is set by the client
+ * itself, or a CR or LF in the value. Definitions are validated with it too.
+ */
+int webhook_header_check(const char *name, const char *value, char *err, size_t errlen);
+
 /* Frees the body held by resp (not resp itself); NULL is fine. */
 void webhook_response_free(webhook_response_t *resp);
 

@@ -110,6 +110,24 @@ START_TEST(each_problem_is_reported)
 		       "trigger.priority must be a number from -2147483648 to 2147483647");
 	expect_problem("{\"start\":\"a\",\"exit_when\":{\"==\":[1]},\"nodes\":{\"a\":{\"type\":\"noop\"}}}",
 		       "exit_when is not a valid JSON Logic rule");
+	/* A webhook is refused at validation for what would fail every call. */
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"webhook\",\"url\":\"http://exa mple.com/\"}}}",
+		       "a: \"url\": invalid URL");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"webhook\",\"url\":\"https://example.com/\","
+		       "\"headers\":{\"Host\":\"evil.example\"}}}}",
+		       "a: header \"Host\": header Host is set by the client, not the caller");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"webhook\",\"url\":\"https://example.com/\","
+		       "\"headers\":{\"X-Webhook-Signature\":\"forged\"}}}}",
+		       "header X-Webhook-Signature is set by the client");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"webhook\",\"url\":\"https://example.com/\","
+		       "\"headers\":{\"Bad(Name)\":\"x\"}}}}",
+		       "a: header \"Bad(Name)\": invalid header name");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"webhook\",\"url\":\"https://example.com/\","
+		       "\"headers\":{\"X-Note\":\"a\\r\\nBcc: x\"}}}}",
+		       "a: header \"X-Note\": header injection refused: X-Note contains CR or LF");
+	expect_problem("{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"webhook\",\"url\":\"https://example.com/\","
+		       "\"headers\":{\"X-Count\":1}}}}",
+		       "a: header \"X-Count\" must be a string");
 }
 END_TEST
 
@@ -215,6 +233,18 @@ START_TEST(long_chains_are_checked_and_capped)
 	text = chain_definition(DEF_NODES_MAX + 1, -1);
 	ck_assert_str_eq(check_text(text, NULL), "-: the definition has 1001 nodes; at most 1000 are allowed");
 	free(text);
+
+	/* A webhook may name at most 32 headers of its own. */
+	{
+		char many[4096];
+		size_t len = (size_t)snprintf(many, sizeof(many), "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"webhook\","
+					      "\"url\":\"https://example.com/\",\"headers\":{");
+
+		for (int i = 0; i < 33; i++)
+			len += (size_t)snprintf(many + len, sizeof(many) - len, "%s\"X-H%d\":\"v\"", i ? "," : "", i);
+		snprintf(many + len, sizeof(many) - len, "}}}}");
+		ck_assert_str_eq(check_text(many, NULL), "a: at most 32 headers are allowed");
+	}
 
 	/* Two paths meeting again are no cycle. */
 	ck_assert_str_eq(check_text("{\"start\":\"a\",\"nodes\":{"
