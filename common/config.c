@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "email.h"
+#include "http_client.h"
+
 typedef enum { SET_STRING, SET_INT, SET_DOUBLE, SET_CHOICE } setting_type_t;
 
 typedef struct {
@@ -49,7 +52,7 @@ static const setting_t settings[] = {
 	STR("WEB_DIR", web_dir, NULL, "folder of the built visual editor served at / (default: web/dist of the install)"),
 	STR("PUBLIC_URL", public_url, "http://localhost:4000", "the API's address as users reach it, for links in emails (unsubscribe)"),
 
-	INT("WORKER_PROCESSES", worker_processes, "0", 0, 1024, "children per wf-worker pool (0: number of CPUs)"),
+	INT("WORKER_PROCESSES", worker_processes, "0", 0, WORKER_PROCESSES_MAX, "children per wf-worker pool, at most 256 (0: number of CPUs)"),
 	STR("WORKER_HOST", worker_host, NULL, "name of this pool's host in the worker registry (default: the host name)"),
 	INT("WORKER_POLL_MS", worker_poll_ms, "5000", 10, 3600000, "safety-net poll of the step queue when no NOTIFY arrives"),
 	INT("WORKER_BATCH", worker_batch, "256", 1, 1000, "most nodes a round trip runs: claimed steps and nodes run in line after them (fewer when steps are slow)"),
@@ -125,7 +128,6 @@ static int parse_env_line(char *line, char **name, char **value)
 {
 	char *eq;
 	char *v;
-	size_t vlen;
 
 	line = trim(line);
 	if (*line == '\0' || *line == '#')
@@ -143,9 +145,26 @@ static int parse_env_line(char *line, char **name, char **value)
 	if (**name == '\0')
 		return -1;
 	v = trim(eq + 1);
-	vlen = strlen(v);
-	if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
-		v[vlen - 1] = '\0';
+	if (v[0] == '"' || v[0] == '\'') {
+		/*
+		 * A quoted value ends at the first quote of its kind followed by
+		 * nothing or a comment; quotes inside it stay (a password may hold one).
+		 */
+		char *close = v;
+
+		do {
+			char *rest;
+
+			close = strchr(close + 1, v[0]);
+			if (close == NULL)
+				return -1;
+			rest = close + 1;
+			while (isspace((unsigned char)*rest))
+				rest++;
+			if (*rest == '\0' || *rest == '#')
+				break;
+		} while (true);
+		*close = '\0';
 		v++;
 	} else {
 		/* An unquoted value ends at a " #" comment. */
@@ -227,11 +246,22 @@ static bool choice_ok(const char *choices, const char *value)
 	return false;
 }
 
+/* value as an error message may quote it: on one line, shortened. */
+static const char *quotable(const char *value, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; value[i] && i + 1 < size; i++)
+		buf[i] = iscntrl((unsigned char)value[i]) ? '?' : value[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static int apply_setting(wf_config_t *cfg, const setting_t *s, const char *value,
 			 char *err, size_t errlen)
 {
 	char *base = (char *)cfg + s->offset;
-	char *end;
+	char *end, shown[120];
 
 	switch (s->type) {
 	case SET_STRING:
@@ -240,7 +270,7 @@ static int apply_setting(wf_config_t *cfg, const setting_t *s, const char *value
 	case SET_CHOICE:
 		if (!choice_ok(s->choices, value)) {
 			snprintf(err, errlen, "invalid setting %s=\"%s\": expected one of %s",
-				 s->name, value, s->choices);
+				 s->name, quotable(value, shown, sizeof(shown)), s->choices);
 			return -1;
 		}
 		*(char **)base = strdup(value);
@@ -252,7 +282,7 @@ static int apply_setting(wf_config_t *cfg, const setting_t *s, const char *value
 		v = strtol(value, &end, 10);
 		if (errno || end == value || *end != '\0' || v < s->min || v > s->max) {
 			snprintf(err, errlen, "invalid setting %s=\"%s\": expected an integer from %ld to %ld",
-				 s->name, value, s->min, s->max);
+				 s->name, quotable(value, shown, sizeof(shown)), s->min, s->max);
 			return -1;
 		}
 		*(int *)base = (int)v;
@@ -265,7 +295,7 @@ static int apply_setting(wf_config_t *cfg, const setting_t *s, const char *value
 		v = strtod(value, &end);
 		if (errno || end == value || *end != '\0' || !isfinite(v) || v <= 0) {
 			snprintf(err, errlen, "invalid setting %s=\"%s\": expected a positive number",
-				 s->name, value);
+				 s->name, quotable(value, shown, sizeof(shown)));
 			return -1;
 		}
 		*(double *)base = v;
@@ -293,12 +323,40 @@ static int check_combinations(const wf_config_t *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Values that have a form of their own; each is checked at start, not at first use. */
+static int check_forms(const wf_config_t *cfg, char *err, size_t errlen)
+{
+	char why[200], shown[120];
+
+	if (cfg->api_token != NULL && *cfg->api_token == '\0') {
+		snprintf(err, errlen, "API_TOKEN is set but empty: give a token, or unset it to serve the API without one");
+		return -1;
+	}
+	if (!email_mailbox_valid(cfg->from_email)) {
+		snprintf(err, errlen, "invalid setting FROM_EMAIL=\"%s\": expected an address or Name <address>",
+			 quotable(cfg->from_email, shown, sizeof(shown)));
+		return -1;
+	}
+	if (cfg->sms_api_url && *cfg->sms_api_url &&
+	    http_client_url_check(cfg->sms_api_url, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "invalid setting SMS_API_URL=\"%s\": %s",
+			 quotable(cfg->sms_api_url, shown, sizeof(shown)), why);
+		return -1;
+	}
+	if (http_client_url_check(cfg->public_url, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "invalid setting PUBLIC_URL=\"%s\": %s",
+			 quotable(cfg->public_url, shown, sizeof(shown)), why);
+		return -1;
+	}
+	return 0;
+}
+
 static void fill_derived(wf_config_t *cfg)
 {
 	snprintf(cfg->db_port_text, sizeof(cfg->db_port_text), "%d", cfg->db_port);
 	if (cfg->worker_processes == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg->worker_processes = n > 0 ? (int)n : 1;
+		cfg->worker_processes = n > WORKER_PROCESSES_MAX ? WORKER_PROCESSES_MAX : n > 0 ? (int)n : 1;
 	}
 	if (cfg->worker_host == NULL || !*cfg->worker_host) {
 		char host[256] = "localhost";
@@ -329,7 +387,7 @@ int config_load(wf_config_t *cfg, const char *env_file, char *err, size_t errlen
 			goto error;
 	}
 	env_file_free(&ef);
-	if (check_combinations(cfg, err, errlen) < 0) {
+	if (check_combinations(cfg, err, errlen) < 0 || check_forms(cfg, err, errlen) < 0) {
 		config_free(cfg);
 		return -1;
 	}

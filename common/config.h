@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Most children one wf-worker pool runs (its slot table's size). */
+#define WORKER_PROCESSES_MAX 256
+
 typedef struct {
 	/* database */
 	char *database_url;

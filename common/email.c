@@ -181,6 +181,13 @@ static int parse_mailbox(const char *spec, char *name, char *addr)
 	return email_address_valid(addr) ? 0 : -1;
 }
 
+bool email_mailbox_valid(const char *spec)
+{
+	char name[MAILBOX_MAX], addr[MAILBOX_MAX];
+
+	return spec != NULL && !delivery_has_crlf(spec) && parse_mailbox(spec, name, addr) == 0;
+}
+
 /* ---- header values ---- */
 
 static bool utf8_valid(const char *s)

@@ -71,6 +71,9 @@ void email_settings_from_config(email_settings_t *s, const wf_config_t *cfg);
  */
 bool email_address_valid(const char *addr);
 
+/* Is spec a sender as FROM_EMAIL takes it: "addr", "Name <addr>" or "\"Name\" <addr>", on one line? */
+bool email_mailbox_valid(const char *spec);
+
 /*
  * Builds the message text with CRLF line ends, as handed to the SMTP server.
  * from is FROM_EMAIL. On success returns 0 and *out (NUL-terminated, *len

@@ -17,7 +17,7 @@ static const char *const all_names[] = {
 	"API_TOKEN", "WORKER_PROCESSES", "BATCH_INTERVAL_MS", "EMAIL_MODE", "SMTP_HOST",
 	"SMTP_PORT", "SMTP_USER", "SMTP_PASS", "FROM_EMAIL", "SMS_MODE", "SMS_API_URL",
 	"SMS_API_TOKEN", "TEMPLATES_DIR", "LOG_LEVEL", "LOG_FORMAT", "WORKER_HOST",
-	"DELAY_SCALE", NULL,
+	"DELAY_SCALE", "PUBLIC_URL", NULL,
 };
 
 static void clean_env(void)
@@ -92,13 +92,25 @@ START_TEST(env_file_fills_gaps_but_never_overrides)
 			      "DB_NAME=from_file\n"
 			      "DB_PASSWORD=\"with # hash\"\n"
 			      "DB_USER=alice # trailing comment\n"
+			      "WORKER_PROCESSES=\"2\" # quoted, then a comment\n"
+			      "SMTP_USER='bob' #\n"
+			      "SMTP_PASS=\"pa\"ss\"\n"
 			      "\n");
 	ck_assert_int_eq(config_load(&cfg, path, err, sizeof(err)), 0);
 	ck_assert_str_eq(cfg.db_host, "db.internal");
 	ck_assert_str_eq(cfg.db_name, "from_env");
 	ck_assert_str_eq(cfg.db_password, "with # hash");
 	ck_assert_str_eq(cfg.db_user, "alice");
+	ck_assert_int_eq(cfg.worker_processes, 2);
+	ck_assert_str_eq(cfg.smtp_user, "bob");
+	ck_assert_str_eq(cfg.smtp_pass, "pa\"ss");
 	config_free(&cfg);
+	unlink(path);
+
+	/* A quote that never closes is an error, not part of the value. */
+	path = write_env_file("DB_PASSWORD=\"open\n");
+	ck_assert_int_eq(config_load(&cfg, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":1: expected NAME=value") != NULL, "got %s", err);
 	unlink(path);
 }
 END_TEST
@@ -114,6 +126,13 @@ START_TEST(bad_values_are_one_line_errors)
 		{ "EMAIL_MODE", "carrier-pigeon", "expected one of mock|smtp" },
 		{ "BATCH_INTERVAL_MS", "-5", "invalid setting BATCH_INTERVAL_MS" },
 		{ "DELAY_SCALE", "0", "expected a positive number" },
+		{ "WORKER_PROCESSES", "300", "invalid setting WORKER_PROCESSES=\"300\": expected an integer from 0 to 256" },
+		{ "API_TOKEN", "", "API_TOKEN is set but empty" },
+		{ "FROM_EMAIL", "noreply", "invalid setting FROM_EMAIL=\"noreply\": expected an address or Name <address>" },
+		{ "FROM_EMAIL", "Ops <noreply@example.com>\r\nBcc: x@example.com", "invalid setting FROM_EMAIL" },
+		{ "SMS_API_URL", "not a url", "invalid setting SMS_API_URL=\"not a url\"" },
+		{ "SMS_API_URL", "ftp://sms.example.com/", "URL scheme must be http or https" },
+		{ "PUBLIC_URL", "localhost:4000", "invalid setting PUBLIC_URL" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
