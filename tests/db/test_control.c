@@ -41,6 +41,47 @@ static const char *status_of(testdb_t *t, const char *id)
 	return testdb_text(t, "SELECT status FROM workflow_executions WHERE id = $1::uuid", 1, params);
 }
 
+/* Claims the ready step of one execution (others may be due too); returns "step_id claims". */
+static void claim_of(testdb_t *t, long w, const char *execution, char *step, char *claims)
+{
+	char wt[24];
+	const char *params[2] = { wt, execution };
+	PGresult *res;
+
+	snprintf(wt, sizeof(wt), "%ld", w);
+	res = testdb_query(t, "SELECT step_id, claims FROM wf_claim_step_ids($1::bigint, ARRAY("
+			      "SELECT id FROM wf_steps WHERE execution_id = $2::uuid AND status = 'ready'), 60)",
+			   2, params);
+	ck_assert_int_eq(PQntuples(res), 1);
+	strcpy(step, PQgetvalue(res, 0, 0));
+	strcpy(claims, PQgetvalue(res, 0, 1));
+	PQclear(res);
+}
+
+/* Finishes a claimed step with outcome and the given extra arguments (SQL text after the outcome). */
+static const char *finish(testdb_t *t, const char *step, const char *claims, const char *rest)
+{
+	char sql[256];
+	const char *p[2] = { step, claims };
+
+	snprintf(sql, sizeof(sql), "SELECT wf_step_finish($1::bigint, $2::int, %s)", rest);
+	return testdb_text(t, sql, 2, p);
+}
+
+/* The step of an execution as "status kind", or "" when it has none. */
+static const char *step_of(testdb_t *t, const char *id)
+{
+	const char *params[1] = { id };
+
+	return testdb_text(t, "SELECT (SELECT status || ' ' || kind FROM wf_steps WHERE execution_id = $1::uuid)", 1, params);
+}
+
+static const char *const kid_flow = "{\"start\":\"k\",\"nodes\":{\"k\":{\"type\":\"noop\"}}}";
+static const char *const parent_flow =
+	"{\"start\":\"p\",\"nodes\":{\"p\":{\"type\":\"shared_flow\",\"workflow\":\"test-kid\",\"next\":\"q\"},"
+	"\"q\":{\"type\":\"noop\"}}}";
+static const char *const wait_for_kid = "'wait', p_child => '{\"workflow\":\"test-kid\"}'";
+
 START_TEST(start_runs_an_execution_created_unstarted)
 {
 	testdb_t *t = testdb_new("start");
@@ -257,9 +298,87 @@ START_TEST(cancelling_a_child_wakes_its_waiting_parent)
 }
 END_TEST
 
+/*
+ * A failed child and its parent, both dead-lettered, are replayed: the
+ * parent's replay starts a second child and waits for it, while the first
+ * child runs again. The first child's end must not wake the parent, which
+ * would move on while the second child still runs the shared flow.
+ */
+START_TEST(a_replayed_old_child_does_not_wake_a_parent_waiting_for_a_newer_one)
+{
+	testdb_t *t = testdb_new("childreplay");
+	char parent[64], child1[64], child2[64], step[24], claims[16];
+	const char *pp[1] = { parent };
+	long w = worker(t);
+
+	fixture_workflow(t, "test-kid", kid_flow);
+	fixture_workflow(t, "test-parent", parent_flow);
+	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
+	claim_of(t, w, parent, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
+	snprintf(child1, sizeof(child1), "%s",
+		 testdb_text(t, "SELECT id FROM workflow_executions WHERE parent_execution_id = $1::uuid", 1, pp));
+	claim_of(t, w, child1, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, "'fail', p_error => 'kid failed'"), "ok");
+	ck_assert_str_eq(step_of(t, parent), "ready child_failed");
+	claim_of(t, w, parent, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, "'fail', p_error => 'child failed'"), "ok");
+
+	/* The operator replays every open dead letter, the parent's first. */
+	PQclear(testdb_query(t, "SELECT wf_dead_letter_replay(d.id) FROM wf_dead_letters d"
+			      " JOIN workflow_executions e ON e.id = d.execution_id"
+			      " ORDER BY e.parent_execution_id NULLS FIRST", 0, NULL));
+	claim_of(t, w, parent, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
+	snprintf(child2, sizeof(child2), "%s",
+		 testdb_text(t, "SELECT id FROM workflow_executions WHERE parent_execution_id = $1::uuid AND id <> $2::uuid",
+			     2, (const char *const[]){ parent, child1 }));
+
+	/* The first child ends: the parent goes on waiting for the second. */
+	claim_of(t, w, child1, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, "'next', NULL"), "ok");
+	ck_assert_str_eq(status_of(t, child1), "completed");
+	ck_assert_str_eq(step_of(t, parent), "waiting run");
+
+	/* The second child ends: now the parent moves on. */
+	claim_of(t, w, child2, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, "'next', NULL"), "ok");
+	ck_assert_str_eq(step_of(t, parent), "ready child_done");
+	testdb_free(t);
+}
+END_TEST
+
+/* A step that waited before the child was recorded (sql/021) is woken by any child, as before. */
+START_TEST(a_step_waiting_without_a_recorded_child_is_woken_by_any_child)
+{
+	testdb_t *t = testdb_new("childlegacy");
+	char parent[64], child[64], step[24], claims[16];
+	const char *pp[1] = { parent };
+	long w = worker(t);
+
+	fixture_workflow(t, "test-kid", kid_flow);
+	fixture_workflow(t, "test-parent", parent_flow);
+	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
+	claim_of(t, w, parent, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
+	snprintf(child, sizeof(child), "%s",
+		 testdb_text(t, "SELECT child_id FROM wf_steps WHERE execution_id = $1::uuid", 1, pp));
+	ck_assert_str_eq(child, testdb_text(t, "SELECT id FROM workflow_executions WHERE parent_execution_id = $1::uuid",
+					    1, pp));
+	PQclear(testdb_query(t, "UPDATE wf_steps SET child_id = NULL WHERE execution_id = $1::uuid", 1, pp));
+	claim_of(t, w, child, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, "'next', NULL"), "ok");
+	ck_assert_str_eq(step_of(t, parent), "ready child_done");
+	testdb_free(t);
+}
+END_TEST
+
+
 RUNNER_MAIN("control", 120, start_runs_an_execution_created_unstarted,
 	    pause_and_resume_in_the_middle_of_a_delay, cancel_removes_pending_steps_and_delays_at_once,
 	    stop_ends_as_cancelled_with_reason_stopped,
 	    a_step_in_flight_when_paused_is_recorded_and_its_successor_held,
 	    a_step_finishing_after_cancel_keeps_its_logs_and_nothing_follows, a_dead_letter_is_replayed,
-	    idempotency_key_returns_the_same_execution, cancelling_a_child_wakes_its_waiting_parent)
+	    idempotency_key_returns_the_same_execution, cancelling_a_child_wakes_its_waiting_parent,
+	    a_replayed_old_child_does_not_wake_a_parent_waiting_for_a_newer_one,
+	    a_step_waiting_without_a_recorded_child_is_woken_by_any_child)
