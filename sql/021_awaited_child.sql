@@ -1,5 +1,6 @@
 -- 021_awaited_child: a shared_flow step is woken by the child it waits for
--- only.
+-- only, and the control functions' cascade to children holds up against a
+-- child that ends meanwhile.
 --
 -- What changed: functions of sql/004 that no later migration replaced, and
 -- the monitoring view of sql/008, which now reads the new column.
@@ -12,6 +13,17 @@
 --                        ran its flow. The step now records the child it waits
 --                        for (wf_steps.child_id), and only that child wakes it.
 --   wf_step_finish       records that child where the 'wait' outcome starts it.
+--   wf_execution_pause,  picked the children to cascade to by their status in
+--   _resume, _cancel     a snapshot taken before waiting for their locks, so a
+--                        child that ended while the parent waited raised WF409
+--                        (an illegal transition from 'completed') and failed
+--                        the parent's legal pause. The children are now
+--                        locked by the query that picks them, which checks
+--                        their status again after the wait, and the parent's
+--                        own step is held (or released) after the children,
+--                        so that the wake of a child that ended meanwhile is
+--                        not left ready on a paused parent (or held on a
+--                        resumed one, for good).
 --   wf_stuck_executions  a waiting step is stuck when the child it waits for
 --                        has ended (sql/008 asked whether any child was active).
 
@@ -142,6 +154,78 @@ BEGIN
         RAISE EXCEPTION 'unknown step outcome "%"', p_outcome USING ERRCODE = 'WF422';
     END CASE;
     RETURN 'ok';
+END $$;
+
+-- The three control functions below lock the children they cascade to in
+-- the query that picks them (FOR UPDATE): a child that ended while the
+-- query waited for its lock is checked again and left out.
+
+-- Pauses before the next step; a step in flight finishes and is recorded.
+CREATE OR REPLACE FUNCTION wf_execution_pause(p_id uuid) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    e workflow_executions := wf_execution_lock(p_id);
+    child uuid;
+BEGIN
+    PERFORM wf_assert_transition(p_id, e.status, 'paused');
+    UPDATE workflow_executions SET status = 'paused', status_before_pause = e.status WHERE id = p_id;
+    FOR child IN SELECT id FROM workflow_executions
+                 WHERE parent_execution_id = p_id AND status NOT IN ('completed', 'failed', 'cancelled', 'paused', 'stepFailed')
+                 FOR UPDATE
+    LOOP
+        PERFORM wf_execution_pause(child);
+    END LOOP;
+    -- After the children: a child that ended while the loop waited for it
+    -- has woken this execution's step (as ready, having read this row
+    -- before the pause), and this statement sees that.
+    UPDATE wf_steps SET status = 'held' WHERE execution_id = p_id AND status = 'ready';
+    RETURN 'paused';
+END $$;
+
+CREATE OR REPLACE FUNCTION wf_execution_resume(p_id uuid) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    e workflow_executions := wf_execution_lock(p_id);
+    child uuid;
+BEGIN
+    IF e.status <> 'paused' THEN
+        RAISE EXCEPTION 'execution % is %, not paused', p_id, e.status USING ERRCODE = 'WF409';
+    END IF;
+    UPDATE workflow_executions SET status = e.status_before_pause, status_before_pause = NULL
+    WHERE id = p_id;
+    FOR child IN SELECT id FROM workflow_executions WHERE parent_execution_id = p_id AND status = 'paused'
+                 FOR UPDATE
+    LOOP
+        PERFORM wf_execution_resume(child);
+    END LOOP;
+    -- After the children: a child that ended while the loop waited for it
+    -- has woken this execution's step as held (it read this row before
+    -- the resume), and this statement sees that.
+    UPDATE wf_steps SET status = 'ready' WHERE execution_id = p_id AND status = 'held';
+    RETURN e.status_before_pause;
+END $$;
+
+-- Ends an execution now: pending steps and delays go in the same transaction.
+-- A step in flight finishes, and its logs are kept, but nothing follows it.
+CREATE OR REPLACE FUNCTION wf_execution_cancel(p_id uuid, p_reason text DEFAULT 'cancelled')
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    e workflow_executions := wf_execution_lock(p_id);
+    child uuid;
+BEGIN
+    PERFORM wf_assert_transition(p_id, e.status, 'cancelled');
+    UPDATE workflow_executions SET status = 'cancelled', last_error = p_reason, last_result = NULL
+    WHERE id = p_id;
+    DELETE FROM wf_steps WHERE execution_id = p_id AND status <> 'claimed';
+    UPDATE workflow_delays SET status = 'cancelled' WHERE execution_id = p_id AND status = 'waiting';
+    FOR child IN SELECT id FROM workflow_executions
+                 WHERE parent_execution_id = p_id AND status NOT IN ('completed', 'failed', 'cancelled')
+                 FOR UPDATE
+    LOOP
+        PERFORM wf_execution_cancel(child, p_reason);
+    END LOOP;
+    -- A parent waiting for this execution must not wait forever: to it, the
+    -- child failed (its shared_flow node's retry policy decides what next).
+    PERFORM wf_child_ended(p_id, true);
+    RETURN 'cancelled';
 END $$;
 
 -- wf_stuck_executions (sql/008) as it was, but a waiting step is stuck when

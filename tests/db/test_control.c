@@ -373,6 +373,93 @@ START_TEST(a_step_waiting_without_a_recorded_child_is_woken_by_any_child)
 }
 END_TEST
 
+/*
+ * A control function on a parent whose child a worker's round finishes
+ * meanwhile: the round holds the child's row, the control call waits for
+ * it, and then finds the child completed. It must leave the child alone,
+ * not fail the parent's legal request with WF409; and the parent's step,
+ * which the child's end woke, must follow the parent's new state.
+ * control is the call ($1 = the parent); parent_paused pauses the parent
+ * (and the child) first; outcome is the child's step's (the JSON members
+ * after step and claims), which must end the child with a single write of
+ * its row: a second one would lock the parent's row (the foreign key)
+ * and keep the control call from starting; child_after, parent_after and
+ * step_after are what the child, the parent and its step are then.
+ */
+static void control_while_a_child_ends(const char *tag, const char *control, bool parent_paused,
+				       const char *outcome, const char *child_after, const char *parent_after,
+				       const char *step_after)
+{
+	testdb_t *t = testdb_new(tag);
+	db_t *api = db_new(&t->cfg, "api");
+	char parent[64], child[64], step[24], claims[16], done[256], waiting[160];
+	const char *pp[1] = { parent };
+	long w = worker(t);
+	PGconn *conn;
+	PGresult *res;
+
+	fixture_workflow(t, "test-kid", kid_flow);
+	fixture_workflow(t, "test-parent", parent_flow);
+	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
+	claim_of(t, w, parent, step, claims);
+	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
+	snprintf(child, sizeof(child), "%s",
+		 testdb_text(t, "SELECT id FROM workflow_executions WHERE parent_execution_id = $1::uuid", 1, pp));
+	claim_of(t, w, child, step, claims);
+	if (parent_paused)
+		PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pp));
+
+	/* The worker's round finishes the child and has not committed yet. */
+	snprintf(done, sizeof(done), "[{\"step\":%s,\"claims\":%s,%s}]", step, claims, outcome);
+	testdb_exec(t, "BEGIN");
+	{
+		char wt[24];
+
+		snprintf(wt, sizeof(wt), "%ld", w);
+		PQclear(testdb_query(t, "SELECT * FROM wf_worker_round($1::bigint, 0, 60, $2::jsonb)", 2,
+				     (const char *const[]){ wt, done }));
+	}
+	ck_assert_int_eq(db_connect(api), 0);
+	conn = db_conn(api);
+	snprintf(waiting, sizeof(waiting),
+		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'", PQbackendPID(conn));
+	ck_assert_int_eq(PQsendQueryParams(conn, control, 1, NULL, pp, NULL, NULL, 0), 1);
+	ck_assert_int_eq(fixture_wait_long(t, waiting, 1, 10000), 1);
+	testdb_exec(t, "COMMIT");
+	res = PQgetResult(conn);
+	ck_assert_msg(db_ok(res), "%s: %s", control, PQerrorMessage(conn));
+	PQclear(res);
+	while ((res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+	ck_assert_str_eq(status_of(t, child), child_after);
+	ck_assert_str_eq(status_of(t, parent), parent_after);
+	ck_assert_str_eq(step_of(t, parent), step_after);
+	db_free(api);
+	testdb_free(t);
+}
+
+static const char *const next_null = "\"outcome\":\"next\",\"next\":null";
+
+START_TEST(pausing_a_parent_whose_child_ends_meanwhile_succeeds)
+{
+	control_while_a_child_ends("childpause", "SELECT wf_execution_pause($1::uuid)", false, next_null, "completed", "paused",
+				  "held child_done");
+}
+END_TEST
+
+START_TEST(resuming_a_parent_whose_child_ends_meanwhile_succeeds)
+{
+	control_while_a_child_ends("childresume", "SELECT wf_execution_resume($1::uuid)", true,
+				  "\"outcome\":\"fail\",\"error\":\"kid failed\"", "failed", "running", "ready child_failed");
+}
+END_TEST
+
+START_TEST(cancelling_a_parent_whose_child_ends_meanwhile_succeeds)
+{
+	control_while_a_child_ends("childcancel2", "SELECT wf_execution_cancel($1::uuid)", false, next_null, "completed",
+				  "cancelled", "");
+}
+END_TEST
 
 RUNNER_MAIN("control", 120, start_runs_an_execution_created_unstarted,
 	    pause_and_resume_in_the_middle_of_a_delay, cancel_removes_pending_steps_and_delays_at_once,
@@ -381,4 +468,6 @@ RUNNER_MAIN("control", 120, start_runs_an_execution_created_unstarted,
 	    a_step_finishing_after_cancel_keeps_its_logs_and_nothing_follows, a_dead_letter_is_replayed,
 	    idempotency_key_returns_the_same_execution, cancelling_a_child_wakes_its_waiting_parent,
 	    a_replayed_old_child_does_not_wake_a_parent_waiting_for_a_newer_one,
-	    a_step_waiting_without_a_recorded_child_is_woken_by_any_child)
+	    a_step_waiting_without_a_recorded_child_is_woken_by_any_child,
+	    pausing_a_parent_whose_child_ends_meanwhile_succeeds, resuming_a_parent_whose_child_ends_meanwhile_succeeds,
+	    cancelling_a_parent_whose_child_ends_meanwhile_succeeds)
