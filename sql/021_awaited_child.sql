@@ -1,6 +1,7 @@
 -- 021_awaited_child: a shared_flow step is woken by the child it waits for
--- only, and the control functions' cascade to children holds up against a
--- child that ends meanwhile.
+-- only, a child started while its parent is paused is paused too, and the
+-- control functions' cascade to children holds up against a child that ends
+-- meanwhile.
 --
 -- What changed: functions of sql/004 that no later migration replaced, and
 -- the monitoring view of sql/008, which now reads the new column.
@@ -13,6 +14,11 @@
 --                        ran its flow. The step now records the child it waits
 --                        for (wf_steps.child_id), and only that child wakes it.
 --   wf_step_finish       records that child where the 'wait' outcome starts it.
+--                        And a step of a paused parent that started its child
+--                        (the step was in flight when the pause came) left the
+--                        child running, so its emails and webhooks went out
+--                        while the parent was paused. The child is now paused
+--                        with it; the parent's resume resumes it.
 --   wf_execution_pause,  picked the children to cascade to by their status in
 --   _resume, _cancel     a snapshot taken before waiting for their locks, so a
 --                        child that ended while the parent waited raised WF409
@@ -55,7 +61,8 @@ BEGIN
 END $$;
 
 -- wf_step_finish (sql/004) as it was, but for its 'wait' outcome, which
--- records the child it starts on the step.
+-- records the child it starts on the step, and starts it paused when the
+-- execution is paused.
 CREATE OR REPLACE FUNCTION wf_step_finish(
     p_step bigint,
     p_claims integer,
@@ -134,6 +141,11 @@ BEGIN
         SET status = 'waiting', child_id = child,
             claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL
         WHERE id = s.id;
+        -- The parent was paused while this step ran: its child must not run
+        -- ahead of it. The parent's resume cascades to the child.
+        IF paused THEN
+            PERFORM wf_execution_pause(child);
+        END IF;
     WHEN 'defer' THEN
         PERFORM wf_execution_set(e.id, 'delayed', p_result, NULL);
         PERFORM wf_step_requeue(s.id, s.node_id, s.kind, s.attempt, p_run_at, paused);

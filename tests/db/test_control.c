@@ -461,6 +461,39 @@ START_TEST(cancelling_a_parent_whose_child_ends_meanwhile_succeeds)
 }
 END_TEST
 
+/*
+ * The parent is paused while its shared_flow step is in flight; the step
+ * then starts the child. The child must be paused with its parent, not run
+ * its flow (and send its emails) meanwhile, and run when the parent resumes.
+ */
+START_TEST(a_child_started_by_a_paused_parent_is_paused_too)
+{
+	testdb_t *t = testdb_new("childpaused");
+	char parent[64], child[64], step[24], claims[16];
+	const char *pp[1] = { parent };
+	long w = worker(t);
+
+	fixture_workflow(t, "test-kid", kid_flow);
+	fixture_workflow(t, "test-parent", parent_flow);
+	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
+	claim_of(t, w, parent, step, claims);
+	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pp));
+	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
+	snprintf(child, sizeof(child), "%s",
+		 testdb_text(t, "SELECT id FROM workflow_executions WHERE parent_execution_id = $1::uuid", 1, pp));
+	ck_assert_str_eq(status_of(t, parent), "paused");
+	ck_assert_str_eq(status_of(t, child), "paused");
+	ck_assert_str_eq(step_of(t, child), "held run");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_claim_steps(1, 10, 60)", 0, NULL), 0);
+
+	PQclear(testdb_query(t, "SELECT wf_execution_resume($1::uuid)", 1, pp));
+	ck_assert_str_eq(status_of(t, child), "idle");
+	ck_assert_str_eq(step_of(t, child), "ready run");
+	ck_assert_str_eq(step_of(t, parent), "waiting run");
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("control", 120, start_runs_an_execution_created_unstarted,
 	    pause_and_resume_in_the_middle_of_a_delay, cancel_removes_pending_steps_and_delays_at_once,
 	    stop_ends_as_cancelled_with_reason_stopped,
@@ -470,4 +503,4 @@ RUNNER_MAIN("control", 120, start_runs_an_execution_created_unstarted,
 	    a_replayed_old_child_does_not_wake_a_parent_waiting_for_a_newer_one,
 	    a_step_waiting_without_a_recorded_child_is_woken_by_any_child,
 	    pausing_a_parent_whose_child_ends_meanwhile_succeeds, resuming_a_parent_whose_child_ends_meanwhile_succeeds,
-	    cancelling_a_parent_whose_child_ends_meanwhile_succeeds)
+	    cancelling_a_parent_whose_child_ends_meanwhile_succeeds, a_child_started_by_a_paused_parent_is_paused_too)
