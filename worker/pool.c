@@ -337,11 +337,26 @@ static void stop_child(pool_t *p, int i, int sig, bool retire)
 	kill(s->pid, sig);
 }
 
+/*
+ * The number of children to run for a wanted count: at most one per slot,
+ * since fill_slots() indexes the slot arrays by child. The settings keep
+ * WORKER_PROCESSES in range too, but a count that slips past them (the
+ * number of CPUs of a large host, say) must not write past the arrays.
+ */
+static int slot_target(int wanted, const char *source)
+{
+	if (wanted > POOL_SLOTS_MAX) {
+		log_error("%s asks for %d workers; a pool runs at most %d, so it runs %d", source, wanted,
+			  POOL_SLOTS_MAX, POOL_SLOTS_MAX);
+		return POOL_SLOTS_MAX;
+	}
+	return wanted;
+}
+
 static void scale(pool_t *p, int delta)
 {
 	if (delta > 0) {
-		if (p->target < POOL_SLOTS_MAX)
-			p->target++;
+		p->target = slot_target(p->target + 1, "SIGTTIN");
 		log_info("scaling up to %d workers", p->target);
 		return;
 	}
@@ -377,7 +392,7 @@ static void reload(pool_t *p)
 	p->cfg = fresh;
 	log_context_worker(p->cfg->worker_host, -1);
 	p->db = db_new(p->cfg, "wf-worker pool");
-	p->target = p->cfg->worker_processes;
+	p->target = slot_target(p->cfg->worker_processes, "WORKER_PROCESSES");
 	log_info("configuration reloaded; replacing %d workers", live_children(p));
 	for (int i = 0; i < POOL_SLOTS_MAX; i++)
 		if (p->slots[i].state == SLOT_RUNNING)
@@ -515,7 +530,7 @@ int pool_run(wf_config_t *cfg)
 	if (p == NULL)
 		return 1;
 	p->cfg = cfg;
-	p->target = cfg->worker_processes;
+	p->target = slot_target(cfg->worker_processes, "WORKER_PROCESSES");
 	p->db = db_new(cfg, "wf-worker pool");
 	p->shared = mmap(NULL, sizeof(slot_shared_t) * POOL_SLOTS_MAX, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);

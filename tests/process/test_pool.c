@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemons.h"
 #include "fixtures.h"
 #include "proc.h"
 #include "runner.h"
@@ -27,11 +28,44 @@ static pid_t start_pool(int processes, const char *extra)
 	return proc_start("WF_WORKER", NULL, env, "/tmp/wf-test-pool.log");
 }
 
+/* Starts the pool with env (NULL-terminated "NAME=value") as its only settings, logging to log. */
+static pid_t start_pool_env(const char *const *env, const char *log)
+{
+	return proc_start("WF_WORKER", NULL, env, log);
+}
+
 static int child_count(pid_t pool)
 {
-	pid_t kids[64];
+	pid_t kids[512];
 
-	return proc_children(pool, kids, 64);
+	return proc_children(pool, kids, 512);
+}
+
+/* Does the log file at path hold text anywhere? */
+static bool log_has(const char *path, const char *text)
+{
+	static char buf[4 << 20];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+static bool wait_log(const char *path, const char *text, int timeout_ms)
+{
+	double deadline = proc_now_ms() + timeout_ms;
+
+	while (proc_now_ms() < deadline) {
+		if (log_has(path, text))
+			return true;
+		proc_sleep_ms(50);
+	}
+	return false;
 }
 
 static bool wait_children(pid_t pool, int n, int timeout_ms)
@@ -211,6 +245,45 @@ START_TEST(sigint_exits_fast_and_returns_the_steps)
 }
 END_TEST
 
+/*
+ * More children than the pool has slots for: the pool runs as many as it
+ * has slots (256), says so, and neither writes past its slots nor dies. A
+ * WORKER_PROCESSES the settings refuse outright is fine too (a one-line
+ * error naming it, exit non-zero); SIGTTIN at 256 is then what reaches
+ * the pool's own limit.
+ */
+START_TEST(no_more_children_than_slots)
+{
+	testdb_t *t = testdb_new("slots");
+	char log[128];
+	const char *over[] = { "WORKER_PROCESSES=300", "LOG_FORMAT=json", "WORKER_POLL_MS=5000", NULL };
+	const char *full[] = { "WORKER_PROCESSES=256", "LOG_FORMAT=json", "WORKER_POLL_MS=5000", NULL };
+	pid_t pool;
+	int status;
+
+	daemon_log_path(log, sizeof(log), "pool-slots");
+	pool = start_pool_env(over, log);
+	status = proc_wait(pool, 1000);
+	if (status >= 0) {
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 0, "status %d", status);
+		ck_assert_msg(log_has(log, "WORKER_PROCESSES"), "no word on WORKER_PROCESSES in %s", log);
+		pool = start_pool_env(full, log);
+	} else {
+		ck_assert_msg(wait_log(log, "a pool runs at most 256", 5000), "no word on the limit in %s", log);
+	}
+	ck_assert_msg(wait_children(pool, 256, 60000), "%d children", child_count(pool));
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'running'", 256, 60000), 256);
+	proc_signal(pool, SIGTTIN);
+	ck_assert_msg(wait_log(log, "SIGTTIN asks for 257 workers", 5000), "no word on SIGTTIN in %s", log);
+	proc_sleep_ms(1000);
+	ck_assert_int_eq(child_count(pool), 256);
+	ck_assert_msg(!log_has(log, "killed by signal") && !log_has(log, "started worker 256"),
+		      "see %s", log);
+	proc_stop(pool);
+	testdb_free(t);
+}
+END_TEST
+
 /* CPU seconds a process has used, from /proc (user + system). */
 static double cpu_seconds(long pid)
 {
@@ -264,4 +337,5 @@ END_TEST
 RUNNER_MAIN("pool", 180, ten_thousand_steps_each_completed_once_by_four_workers,
 	    kill_9_of_a_child_holding_steps, signals_scale_respawn_and_drain,
 	    sighup_replaces_every_child, a_step_due_in_two_seconds_starts_on_time,
-	    sigint_exits_fast_and_returns_the_steps, a_due_step_whose_execution_is_held_elsewhere_is_not_polled_hot)
+	    sigint_exits_fast_and_returns_the_steps, a_due_step_whose_execution_is_held_elsewhere_is_not_polled_hot,
+	    no_more_children_than_slots)
