@@ -523,12 +523,18 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 	return rc;
 }
 
-/* Counts what the steps came to, for /metrics (the parent reports it). */
+/*
+ * Counts what the steps came to, for /metrics (the parent reports it). A
+ * step without a verb never ran (its batch stopped before it) and came to
+ * nothing yet.
+ */
 static void count_outcomes(runner_t *r, const step_t *steps, int n)
 {
 	for (int i = 0; i < n; i++) {
 		const char *v = steps[i].verb;
 
+		if (v == NULL)
+			continue;
 		if (strcmp(v, "fail") == 0)
 			atomic_fetch_add(&r->slot->steps_failed, 1);
 		else if (strcmp(v, "retry") == 0)
@@ -586,14 +592,17 @@ static cJSON *outcome_json(const step_t *s)
 	return o;
 }
 
-/* The uncommitted outcomes of the batch in hand, or NULL when there are none. Caller frees. */
+/*
+ * The uncommitted outcomes of the batch in hand, or NULL when there are
+ * none. A step that never ran has no outcome to record. Caller frees.
+ */
 static char *pending_json(runner_t *r)
 {
 	cJSON *list = cJSON_CreateArray();
 	char *text = NULL;
 
 	for (int i = 0; i < r->pending.n; i++)
-		if (!r->pending.steps[i].committed)
+		if (!r->pending.steps[i].committed && r->pending.steps[i].verb != NULL)
 			cJSON_AddItemToArray(list, outcome_json(&r->pending.steps[i]));
 	if (cJSON_GetArraySize(list) > 0)
 		text = json_print(list);
@@ -623,9 +632,13 @@ static int commit_step(runner_t *r, step_t *s)
  */
 static int commit_one_by_one(runner_t *r)
 {
-	for (int i = 0; i < r->pending.n; i++)
-		if (!r->pending.steps[i].committed && commit_step(r, &r->pending.steps[i]) < 0)
+	for (int i = 0; i < r->pending.n; i++) {
+		step_t *s = &r->pending.steps[i];
+
+		/* A step that never ran has nothing to record; it is not failed either. */
+		if (!s->committed && s->verb != NULL && commit_step(r, s) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -701,6 +714,8 @@ static void pending_done(runner_t *r)
 static int round_failed(runner_t *r)
 {
 	r->claim_all = true;
+	/* A step run while locked may still show in the slot; none is in hand now. */
+	slot_set_step(r->slot, NULL);
 	db_rollback(r->db);
 	if (!db_connected(r->db) || commit_one_by_one(r) < 0) {
 		batch_clear(&r->pending);
@@ -899,8 +914,18 @@ int runner_round(runner_t *r, int *claimed)
 	take_batch(r, opened, steps, n, taken);
 	free(steps);
 	batch_nodes = run_batch(r, ran_nodes);
-	if (batch_nodes < 0)
+	if (batch_nodes < 0) {
+		/*
+		 * The connection went while an external step was being recorded.
+		 * As in round_failed(), the batch is dropped: the steps it did not
+		 * run have no outcome, and reconnecting gives back every claim
+		 * (runner_requeue_own). The slot holds no step any more either, so
+		 * a death of this child is not blamed on the last one it ran.
+		 */
+		batch_clear(&r->pending);
+		slot_set_step(r->slot, NULL);
 		return -1;
+	}
 	if (ran_steps + r->pending.n > 0)
 		note_pace(r, wftime_monotonic_ms() - r->round_started_ms, ran_steps + r->pending.n,
 			  ran_nodes + batch_nodes);

@@ -14,6 +14,7 @@
 
 #include "daemons.h"
 #include "fixtures.h"
+#include "peers.h"
 #include "proc.h"
 #include "runner.h"
 #include "testdb.h"
@@ -246,6 +247,52 @@ START_TEST(sigint_exits_fast_and_returns_the_steps)
 END_TEST
 
 /*
+ * The worker's connection is ended while it is in the middle of a webhook
+ * call: recording that step fails, and the batch's two other steps never
+ * ran. The child reconnects, gives its claims back and runs them again; it
+ * must not crash on the outcomes the unrun steps do not have.
+ */
+START_TEST(a_lost_connection_while_an_external_step_runs_does_not_crash_the_child)
+{
+	testdb_t *t = testdb_new("lostconn");
+	peer_t *hook = peer_must_start("http_receiver.py", (const char *const[]){ "--slow", "2", NULL });
+	char def[512], log[128];
+	const char *env[] = { "WORKER_PROCESSES=1", "LOG_FORMAT=json", "WORKER_POLL_MS=1000", NULL };
+	pid_t pool, before[4], after[4];
+
+	snprintf(def, sizeof(def),
+		 "{\"start\":\"hook\",\"nodes\":{\"hook\":{\"type\":\"webhook\","
+		 "\"url\":\"http://127.0.0.1:%d/slow\",\"method\":\"POST\",\"body\":{}}}}", hook->port);
+	fixture_workflow(t, "test-lostconn", def);
+	/* All three are due before the pool starts: its first round claims them together. */
+	fixture_executions(t, "test-lostconn", 3, NULL);
+	daemon_log_path(log, sizeof(log), "pool-lostconn");
+	pool = start_pool_env(env, log);
+	ck_assert(wait_children(pool, 1, 10000));
+	ck_assert_int_eq(proc_children(pool, before, 4), 1);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'claimed'", 3, 10000), 3);
+	/* The first call has reached the receiver, which answers in 2 s. */
+	for (double deadline = proc_now_ms() + 10000; peer_count(hook, "req") < 1;) {
+		ck_assert_msg(proc_now_ms() < deadline, "the webhook was never called");
+		proc_sleep_ms(20);
+	}
+	ck_assert_int_eq(testdb_long(t, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+				      " WHERE datname = current_database() AND application_name LIKE 'wf-worker %/%'",
+				      0, NULL), 1);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'",
+					   3, 30000), 3);
+	ck_assert_msg(!log_has(log, "killed by signal"), "the child died (see %s)", log);
+	ck_assert_int_eq(proc_children(pool, after, 4), 1);
+	ck_assert_int_eq(after[0], before[0]);
+	/* One child all along: no replacement registered itself. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers", 0, NULL), 1);
+	proc_stop(pool);
+	peer_stop(hook);
+	testdb_free(t);
+}
+END_TEST
+
+/*
  * More children than the pool has slots for: the pool runs as many as it
  * has slots (256), says so, and neither writes past its slots nor dies. A
  * WORKER_PROCESSES the settings refuse outright is fine too (a one-line
@@ -338,4 +385,5 @@ RUNNER_MAIN("pool", 180, ten_thousand_steps_each_completed_once_by_four_workers,
 	    kill_9_of_a_child_holding_steps, signals_scale_respawn_and_drain,
 	    sighup_replaces_every_child, a_step_due_in_two_seconds_starts_on_time,
 	    sigint_exits_fast_and_returns_the_steps, a_due_step_whose_execution_is_held_elsewhere_is_not_polled_hot,
+	    a_lost_connection_while_an_external_step_runs_does_not_crash_the_child,
 	    no_more_children_than_slots)
