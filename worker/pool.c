@@ -279,9 +279,19 @@ static void child_exited(pool_t *p, int i, int status)
 		snprintf(reason, sizeof(reason), "worker killed by signal %d", WTERMSIG(status));
 	if (!expected || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		log_warn("worker %d (pid %d): %s", i, (int)s->pid, reason);
-	/* The slot's step reads "execution/node": the execution is what it was running. */
+	/*
+	 * The slot's step reads "execution/node": the execution is what it was
+	 * running, and a crash counts against that step's budget. An exit with
+	 * code 0 is no crash (a fast exit on SIGINT or SIGQUIT leaves
+	 * mid-step), nor is the SIGKILL this pool sends after a grace period;
+	 * the steps then go back to the queue without blame. Any other signal,
+	 * during a drain too, is still the step's.
+	 */
 	slot_get_step(&p->shared[i], running, sizeof(running));
 	running[strcspn(running, "/")] = '\0';
+	if ((WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_OK) ||
+	    (expected && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+		running[0] = '\0';
 	record_final_counters(p, i);
 	release_steps(p, worker_id, running, reason);
 

@@ -242,6 +242,35 @@ START_TEST(sigint_exits_fast_and_returns_the_steps)
 	ck_assert_msg(status >= 0, "pool did not exit after SIGINT");
 	ck_assert_msg(proc_now_ms() - t0 < 3000, "SIGINT exit took %.0f ms", proc_now_ms() - t0);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'ready'", 0, NULL), 2);
+	/* A fast exit is no crash: three of them must not dead-letter a step. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE crashes > 0", 0, NULL), 0);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(three_fast_exits_in_a_row_leave_the_step_to_run)
+{
+	testdb_t *t = testdb_new("sigint3");
+	const char *id;
+	char exec_id[64];
+	const char *params[1] = { exec_id };
+
+	fixture_workflow(t, "slow", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\",\"sleep_ms\":20000}}}");
+	id = fixture_execution(t, "slow", NULL);
+	snprintf(exec_id, sizeof(exec_id), "%s", id);
+	for (int i = 0; i < 3; i++) {
+		pid_t pool = start_pool(1, "WORKER_BATCH=1");
+		int status;
+
+		ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'claimed'", 1, 10000), 1);
+		proc_signal(pool, SIGINT);
+		status = proc_wait(pool, 5000);
+		ck_assert_msg(status >= 0, "pool did not exit after SIGINT");
+	}
+	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_executions WHERE id = $1::uuid", 1, params),
+			 "running");
+	ck_assert_int_eq(testdb_long(t, "SELECT crashes FROM wf_steps", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_dead_letters", 0, NULL), 0);
 	testdb_free(t);
 }
 END_TEST
@@ -385,5 +414,6 @@ RUNNER_MAIN("pool", 180, ten_thousand_steps_each_completed_once_by_four_workers,
 	    kill_9_of_a_child_holding_steps, signals_scale_respawn_and_drain,
 	    sighup_replaces_every_child, a_step_due_in_two_seconds_starts_on_time,
 	    sigint_exits_fast_and_returns_the_steps, a_due_step_whose_execution_is_held_elsewhere_is_not_polled_hot,
+	    three_fast_exits_in_a_row_leave_the_step_to_run,
 	    a_lost_connection_while_an_external_step_runs_does_not_crash_the_child,
 	    no_more_children_than_slots)
