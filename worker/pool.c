@@ -5,7 +5,9 @@
  * does all work in its loop: reaping and respawning children (with backoff
  * when one keeps dying soon after start, and never for exit code 2, a fatal
  * configuration error), scaling by SIGTTIN/SIGTTOU, replacing all children
- * on SIGHUP, draining on SIGTERM with SIGKILL after WORKER_GRACE_S.
+ * on SIGHUP (once the new settings and templates have loaded here; else
+ * the running ones stay), draining on SIGTERM with SIGKILL after
+ * WORKER_GRACE_S.
  *
  * A SIGALRM tick every 500 ms heartbeats the registry for all children from
  * their shared-memory slots (a child busy in a long step cannot) at least
@@ -34,6 +36,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "services.h"
 #include "slot.h"
 #include "wftime.h"
 
@@ -385,14 +388,44 @@ static void scale(pool_t *p, int delta)
 	log_info("scaling down to %d workers", p->target);
 }
 
-static void reload(pool_t *p)
+/*
+ * Loads what a new child would (the settings, then its services: the
+ * template set above all), so that a reload the children would die of
+ * (exit code 2, which stops the pool) is refused here instead. 0 and the
+ * new settings in *out, or -1 with the reason in err.
+ */
+static int load_for_reload(wf_config_t **out, char *err, size_t errlen)
 {
 	wf_config_t *fresh = malloc(sizeof(*fresh));
+	services_t trial;
+
+	*out = NULL;
+	if (fresh == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (config_load(fresh, ".env", err, errlen) < 0) {
+		free(fresh);
+		return -1;
+	}
+	if (services_init(&trial, fresh, NULL, err, errlen) < 0) {
+		services_free(&trial);
+		config_free(fresh);
+		free(fresh);
+		return -1;
+	}
+	services_free(&trial);
+	*out = fresh;
+	return 0;
+}
+
+static void reload(pool_t *p)
+{
+	wf_config_t *fresh;
 	char err[512];
 
-	if (fresh == NULL || config_load(fresh, ".env", err, sizeof(err)) < 0) {
-		log_error("reload failed, keeping the running configuration: %s", fresh ? err : "out of memory");
-		free(fresh);
+	if (load_for_reload(&fresh, err, sizeof(err)) < 0) {
+		log_error("reload failed, keeping the running configuration: %s", err);
 		return;
 	}
 	/* Children fork from this config; the running ones keep their copy-on-write view. */
@@ -403,6 +436,8 @@ static void reload(pool_t *p)
 	log_context_worker(p->cfg->worker_host, -1);
 	p->db = db_new(p->cfg, "wf-worker pool");
 	p->target = slot_target(p->cfg->worker_processes, "WORKER_PROCESSES");
+	/* The children about to start load what was just checked: give them their chance. */
+	p->fatal = false;
 	log_info("configuration reloaded; replacing %d workers", live_children(p));
 	for (int i = 0; i < POOL_SLOTS_MAX; i++)
 		if (p->slots[i].state == SLOT_RUNNING)

@@ -16,6 +16,7 @@
 #include "fixtures.h"
 #include "peers.h"
 #include "proc.h"
+#include "scratch.h"
 #include "runner.h"
 #include "testdb.h"
 
@@ -322,6 +323,53 @@ START_TEST(a_lost_connection_while_an_external_step_runs_does_not_crash_the_chil
 END_TEST
 
 /*
+ * SIGHUP with a template folder the children could not load: the pool
+ * keeps its children and its running configuration (as for a bad .env),
+ * instead of replacing them with children that die of it and stopping.
+ * Once the folder is mended, SIGHUP replaces them.
+ */
+START_TEST(sighup_with_a_broken_template_keeps_the_running_children)
+{
+	testdb_t *t = testdb_new("sighuptpl");
+	char dir[64], tpl_env[128], log[128];
+	const char *env[] = { "WORKER_PROCESSES=2", "LOG_FORMAT=json", "WORKER_POLL_MS=1000", tpl_env, NULL };
+	pid_t pool, before[8], after[8];
+
+	scratch_make(dir, sizeof(dir));
+	scratch_put(dir, "tpl/hello/subject.hbs", "Hello {{user.name}}", NULL, 0);
+	scratch_put(dir, "tpl/hello/text.hbs", "Hi {{user.name}}", NULL, 0);
+	scratch_put(dir, "tpl/hello/html.hbs", "<p>Hi {{user.name}}</p>", NULL, 0);
+	snprintf(tpl_env, sizeof(tpl_env), "TEMPLATES_DIR=%s/tpl", dir);
+	daemon_log_path(log, sizeof(log), "pool-sighuptpl");
+	pool = start_pool_env(env, log);
+	expect_children(t, pool, 2);
+	ck_assert_int_eq(proc_children(pool, before, 8), 2);
+
+	scratch_put(dir, "tpl/hello/text.hbs", "Hi {{#if user.name}}", NULL, 0);
+	proc_signal(pool, SIGHUP);
+	ck_assert_msg(wait_log(log, "reload failed, keeping the running configuration", 5000),
+		      "no refusal in %s", log);
+	proc_sleep_ms(1000);
+	ck_assert_msg(proc_wait(pool, 0) == -1, "the pool stopped");
+	ck_assert_int_eq(proc_children(pool, after, 8), 2);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(after[i], before[i]);
+
+	scratch_put(dir, "tpl/hello/text.hbs", "Hi {{user.name}}", NULL, 0);
+	proc_signal(pool, SIGHUP);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'stopped'", 2, 10000), 2);
+	expect_children(t, pool, 2);
+	ck_assert_int_eq(proc_children(pool, after, 8), 2);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			ck_assert_int_ne(before[i], after[j]);
+	proc_stop(pool);
+	scratch_remove(dir);
+	testdb_free(t);
+}
+END_TEST
+
+/*
  * More children than the pool has slots for: the pool runs as many as it
  * has slots (256), says so, and neither writes past its slots nor dies. A
  * WORKER_PROCESSES the settings refuse outright is fine too (a one-line
@@ -416,4 +464,5 @@ RUNNER_MAIN("pool", 180, ten_thousand_steps_each_completed_once_by_four_workers,
 	    sigint_exits_fast_and_returns_the_steps, a_due_step_whose_execution_is_held_elsewhere_is_not_polled_hot,
 	    three_fast_exits_in_a_row_leave_the_step_to_run,
 	    a_lost_connection_while_an_external_step_runs_does_not_crash_the_child,
+	    sighup_with_a_broken_template_keeps_the_running_children,
 	    no_more_children_than_slots)
