@@ -23,6 +23,8 @@ struct db {
 	int nsets;
 	bool reported_down; /* log "connection lost" once per outage */
 	double connected_ms;
+	db_wait_cb wait_cb;	/* see db_set_wait_cb() */
+	void *wait_arg;
 };
 
 db_t *db_new(const wf_config_t *cfg, const char *application_name)
@@ -151,6 +153,12 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+void db_set_wait_cb(db_t *db, db_wait_cb cb, void *arg)
+{
+	db->wait_cb = cb;
+	db->wait_arg = arg;
+}
+
 int db_connect_retry(db_t *db, volatile sig_atomic_t *stop)
 {
 	long backoff = BACKOFF_MIN_MS;
@@ -160,6 +168,8 @@ int db_connect_retry(db_t *db, volatile sig_atomic_t *stop)
 			return -1;
 		if (db_connect(db) == 0)
 			return 0;
+		if (db->wait_cb)
+			db->wait_cb(db->wait_arg);
 		/* Jitter spreads the reconnects of a whole fleet after a restart. */
 		sleep_ms(backoff / 2 + rand() % (backoff / 2 + 1));
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;

@@ -32,8 +32,18 @@ int db_connect(db_t *db);
 /*
  * Connects, retrying with capped exponential backoff until connected or
  * *stop becomes non-zero (stop may be NULL). 0 when connected, -1 when stopped.
+ * The wait callback (db_set_wait_cb) runs after every failed attempt.
  */
 int db_connect_retry(db_t *db, volatile sig_atomic_t *stop);
+
+/* Called while db_connect_retry waits for the database; arg is the caller's. */
+typedef void (*db_wait_cb)(void *arg);
+/*
+ * Sets the callback db_connect_retry calls after each failed attempt (NULL:
+ * none). A process watched for signs of life (a worker child) uses it to
+ * show that it is waiting for the database, not stuck.
+ */
+void db_set_wait_cb(db_t *db, db_wait_cb cb, void *arg);
 /* Reconnects if the connection is broken; 0 when usable. */
 int db_ensure(db_t *db, volatile sig_atomic_t *stop);
 PGconn *db_conn(db_t *db);

@@ -291,6 +291,18 @@ static void on_beat(uv_timer_t *timer)
 	slot_beat(c->slot);
 }
 
+/*
+ * Waiting for the database is a sign of life too: the pool parent must
+ * not take a child that retries its connection through an outage (its
+ * loop blocked meanwhile, so on_beat cannot run) for a stuck one.
+ */
+static void on_db_wait(void *arg)
+{
+	child_t *c = arg;
+
+	slot_beat(c->slot);
+}
+
 static void on_wake(uv_async_t *async)
 {
 	child_t *c = async->data;
@@ -340,6 +352,7 @@ int child_main(const wf_config_t *cfg, int slot_index, slot_shared_t *slot)
 
 	snprintf(name, sizeof(name), "wf-worker %s/%d", cfg->worker_host, slot_index);
 	c.db = db_new(cfg, name);
+	db_set_wait_cb(c.db, on_db_wait, &c);
 	if (services_init(&c.services, cfg, c.db, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		db_free(c.db);

@@ -370,6 +370,30 @@ START_TEST(sighup_with_a_broken_template_keeps_the_running_children)
 END_TEST
 
 /*
+ * A child that waits out a database outage is not stuck: the parent must
+ * not kill it after STEP_LEASE_S + 30 s (35 s at the shortest lease). The
+ * database here is a port nobody listens on.
+ */
+START_TEST(a_child_waiting_for_the_database_is_not_killed_as_stuck)
+{
+	char url[128], log[128];
+	const char *env[] = { "WORKER_PROCESSES=1", "LOG_FORMAT=json", "STEP_LEASE_S=5", url, NULL };
+	pid_t pool, before[4], after[4];
+
+	snprintf(url, sizeof(url), "DATABASE_URL=postgresql://postgres@127.0.0.1:%d/wf_nowhere", peer_closed_port());
+	daemon_log_path(log, sizeof(log), "pool-outage");
+	pool = start_pool_env(env, log);
+	ck_assert(wait_children(pool, 1, 10000));
+	ck_assert_int_eq(proc_children(pool, before, 4), 1);
+	proc_sleep_ms(40000);
+	ck_assert_msg(!log_has(log, "shows no progress"), "a waiting child was killed as stuck (see %s)", log);
+	ck_assert_int_eq(proc_children(pool, after, 4), 1);
+	ck_assert_int_eq(after[0], before[0]);
+	proc_stop(pool);
+}
+END_TEST
+
+/*
  * More children than the pool has slots for: the pool runs as many as it
  * has slots (256), says so, and neither writes past its slots nor dies. A
  * WORKER_PROCESSES the settings refuse outright is fine too (a one-line
@@ -465,4 +489,5 @@ RUNNER_MAIN("pool", 180, ten_thousand_steps_each_completed_once_by_four_workers,
 	    three_fast_exits_in_a_row_leave_the_step_to_run,
 	    a_lost_connection_while_an_external_step_runs_does_not_crash_the_child,
 	    sighup_with_a_broken_template_keeps_the_running_children,
+	    a_child_waiting_for_the_database_is_not_killed_as_stuck,
 	    no_more_children_than_slots)
