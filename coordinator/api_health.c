@@ -7,7 +7,10 @@
  *
  * Load balancers ask often; the answer comes from a check that runs every
  * HEALTH_CHECK_MS on the threadpool, so a health request never waits on the
- * database and a database outage shows within that time.
+ * database and a database outage shows within that time. A database that
+ * hangs rather than refuses (a stopped server, a lost peer) leaves the check
+ * stuck in libpq: once it has run for HEALTH_STUCK_MS the answer is 503
+ * "unresponsive", not the last result.
  */
 #include <stdio.h>
 
@@ -18,11 +21,14 @@
 #include "wftime.h"
 
 #define HEALTH_CHECK_MS 1000
+/* A check running this long is stuck: SELECT 1 and a count take milliseconds. */
+#define HEALTH_STUCK_MS (2 * HEALTH_CHECK_MS)
 
 static struct {
 	uv_timer_t timer;
 	uv_work_t work;
 	bool running;		/* a check is on the threadpool */
+	double started_ms;	/* when the running check was queued (monotonic) */
 	bool known;		/* a check has finished */
 	bool up, current;	/* its result (written by the work, read after it, on the loop) */
 	bool closing;
@@ -50,6 +56,7 @@ static void check_now(uv_timer_t *timer)
 	if (health_state.running || health_state.closing)
 		return;
 	health_state.running = true;
+	health_state.started_ms = wftime_monotonic_ms();
 	uv_queue_work(timer->loop, &health_state.work, check_work, check_done);
 }
 
@@ -68,28 +75,40 @@ void api_health_stop(void)
 	uv_close((uv_handle_t *)&health_state.timer, NULL);
 }
 
-static cJSON *health_body(bool up, bool current)
+/* True while a check has been waiting on the database for too long. */
+static bool check_stuck(void)
+{
+	return health_state.running && wftime_monotonic_ms() - health_state.started_ms > HEALTH_STUCK_MS;
+}
+
+static cJSON *health_body(bool up, bool current, bool stuck)
 {
 	cJSON *body = json_object();
 
-	json_add_string(body, "status", up && current ? "ok" : "unavailable");
-	json_add_string(body, "database", up ? "up" : "down");
-	json_add_string(body, "migrations", current ? "current" : up ? "behind" : "unknown");
+	json_add_string(body, "status", up && current && !stuck ? "ok" : "unavailable");
+	json_add_string(body, "database", stuck ? "unresponsive" : up ? "up" : "down");
+	json_add_string(body, "migrations", stuck ? "unknown" : current ? "current" : up ? "behind" : "unknown");
 	json_add_number(body, "schema_version", migrate_latest_version());
 	return body;
 }
 
+/* From the last check, or 503 "unresponsive" while the running one is stuck. */
 static void answer(http_request_t *req, bool full)
 {
-	bool ok = health_state.up && health_state.current;
-	cJSON *body = health_body(health_state.up, health_state.current);
+	bool stuck = check_stuck();
+	bool ok = health_state.known && health_state.up && health_state.current && !stuck;
+	cJSON *body = health_body(health_state.known && health_state.up, health_state.known && health_state.current,
+				  stuck);
 
 	if (full)
 		json_add_number(body, "uptime_s", (double)(long)(wftime_now() - api_started_at(health_state.api)));
 	http_respond_json(req, ok ? 200 : 503, body);
 }
 
-/* Before the first periodic check has finished, a request checks for itself. */
+/*
+ * Before the first periodic check has finished, a request checks for itself
+ * (unless that check is stuck: this one would wait behind the same database).
+ */
 static void check_for_request(api_call_t *call, db_t *db, api_reply_t *reply)
 {
 	PGresult *res = db_query(db, "SELECT 1", 0, NULL);
@@ -98,12 +117,12 @@ static void check_for_request(api_call_t *call, db_t *db, api_reply_t *reply)
 
 	PQclear(res);
 	reply->status = up && current ? 200 : 503;
-	reply->body = health_body(up, current);
+	reply->body = health_body(up, current, false);
 }
 
 static void health(http_request_t *req, void *data)
 {
-	if (!health_state.known)
+	if (!health_state.known && !check_stuck())
 		api_run(req, data, check_for_request, NULL, NULL);
 	else
 		answer(req, true);
@@ -111,7 +130,7 @@ static void health(http_request_t *req, void *data)
 
 static void ready(http_request_t *req, void *data)
 {
-	if (!health_state.known)
+	if (!health_state.known && !check_stuck())
 		api_run(req, data, check_for_request, NULL, NULL);
 	else
 		answer(req, false);

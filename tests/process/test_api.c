@@ -378,6 +378,54 @@ START_TEST(operations_endpoints_and_metrics)
 }
 END_TEST
 
+/* The status of /health (and the database's state in it) once it is wanted, or the last seen. */
+static long health_until(const char *path, long want, int timeout_ms, char *database, size_t size)
+{
+	long status = 0;
+
+	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+		httpc_reply_t r = call("GET", path, NULL);
+
+		status = r.status;
+		snprintf(database, size, "%s", r.json ? cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "database")) : "");
+		httpc_free(&r);
+		if (status == want)
+			break;
+		proc_sleep_ms(100);
+	}
+	return status;
+}
+
+START_TEST(health_says_unresponsive_while_the_database_hangs)
+{
+	testdb_t *t = testdb_new("apihang");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	char database[32], ready_database[32];
+	long health, ready;
+
+	ck_assert_int_eq(health_until("/health", 200, 10000, database, sizeof(database)), 200);
+	ck_assert_str_eq(database, "up");
+	/*
+	 * The readiness check reads wf_schema_migrations: with the table locked
+	 * it waits inside the database, as it would on a hung server.
+	 */
+	testdb_exec(t, "BEGIN");
+	testdb_exec(t, "LOCK TABLE wf_schema_migrations IN ACCESS EXCLUSIVE MODE");
+	health = health_until("/health", 503, 6000, database, sizeof(database));
+	ready = health_until("/health/ready", 503, 1000, ready_database, sizeof(ready_database));
+	/* Released before asserting: a coordinator with a check stuck on the lock cannot stop. */
+	testdb_exec(t, "ROLLBACK");
+	ck_assert_int_eq(health, 503);
+	ck_assert_str_eq(database, "unresponsive");
+	ck_assert_int_eq(ready, 503);
+	ck_assert_str_eq(ready_database, "unresponsive");
+	ck_assert_int_eq(health_until("/health/ready", 200, 6000, database, sizeof(database)), 200);
+	ck_assert_str_eq(database, "up");
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 typedef struct {
 	int index;
 	int failures;
@@ -441,4 +489,5 @@ END_TEST
 
 RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
-	    trigger_and_test_endpoints, operations_endpoints_and_metrics, a_hundred_concurrent_clients)
+	    trigger_and_test_endpoints, operations_endpoints_and_metrics, health_says_unresponsive_while_the_database_hangs,
+	    a_hundred_concurrent_clients)
