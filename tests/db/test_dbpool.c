@@ -1,0 +1,80 @@
+/*
+ * test_dbpool.c - the coordinator's threadpool connections: over TCP they
+ * carry keepalives tuned to notice a dead database host within about a
+ * minute (not the system's two hours), also after a reconnect.
+ */
+#include <check.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "dbpool.h"
+#include "runner.h"
+#include "testdb.h"
+
+static void assert_keepalives(db_t *db)
+{
+	int fd = PQsocket(db_conn(db));
+	int on = 0, idle = 0, interval = 0, count = 0;
+	unsigned int user_timeout = 0;
+	socklen_t len;
+
+	ck_assert_int_ge(fd, 0);
+	len = sizeof(on);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len), 0);
+	len = sizeof(idle);
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len), 0);
+	len = sizeof(interval);
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &len), 0);
+	len = sizeof(count);
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, &len), 0);
+	len = sizeof(user_timeout);
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &len), 0);
+	ck_assert_int_ne(on, 0);
+	ck_assert_int_eq(idle, 30);
+	ck_assert_int_eq(interval, 10);
+	ck_assert_int_eq(count, 3);
+	ck_assert_uint_eq(user_timeout, 60000);
+}
+
+START_TEST(tcp_connections_carry_keepalives_also_after_a_reconnect)
+{
+	testdb_t *t = testdb_new("dbpool");
+	wf_config_t cfg = t->cfg;
+	const char *port = getenv("PGPORT"), *user = getenv("PGUSER");
+	char url[512], pid[16];
+	const char *params[1] = { pid };
+	db_t *db;
+	PGresult *res;
+
+	/* The test cluster listens on the loopback interface too (deploy/lib.sh). */
+	snprintf(url, sizeof(url), "postgresql://%s@127.0.0.1:%s/%s", user ? user : "postgres", port ? port : "5432",
+		 t->name);
+	cfg.database_url = url;
+	dbpool_init(&cfg);
+	db = dbpool_get();
+	ck_assert_ptr_nonnull(db);
+	assert_keepalives(db);
+
+	/* The server ends the session; the next use of the pool connects again. */
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(db_conn(db)));
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM (SELECT pg_terminate_backend($1::int)) x", 1, params), 1);
+	res = db_query(db, "SELECT pg_sleep(0.1)", 0, NULL);
+	PQclear(res);
+	for (int i = 0; i < 50 && db_connected(db); i++) {
+		res = db_query(db, "SELECT 1", 0, NULL);
+		PQclear(res);
+	}
+	ck_assert(!db_connected(db));
+	db = dbpool_get();
+	ck_assert_ptr_nonnull(db);
+	ck_assert(db_connected(db));
+	assert_keepalives(db);
+	dbpool_close_all();
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("dbpool", 60, tcp_connections_carry_keepalives_also_after_a_reconnect)
