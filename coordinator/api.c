@@ -33,6 +33,8 @@ void api_error(api_reply_t *reply, int status, const char *fmt, ...)
 	reply->status = status;
 	cJSON_Delete(reply->body);
 	reply->body = NULL;
+	free(reply->text);
+	reply->text = NULL;
 	va_start(ap, fmt);
 	vsnprintf(reply->error, sizeof(reply->error), fmt, ap);
 	va_end(ap);
@@ -128,12 +130,16 @@ static void call_done(http_request_t *req, void *data)
 	api_reply_t *r = &call->reply;
 	int status = r->status ? r->status : 200;
 
-	if (r->body)
+	if (r->text) {
+		http_respond(req, status, r->content_type, r->text, strlen(r->text));
+		cJSON_Delete(r->body);
+	} else if (r->body)
 		http_respond_json(req, status, r->body);
 	else if (status >= 400)
 		http_respond_error(req, status, r->error[0] ? r->error : "error");
 	else
 		http_respond(req, status == 200 ? 204 : status, NULL, NULL, 0);
+	free(r->text);
 	cJSON_Delete(call->body);
 	free(call);
 }

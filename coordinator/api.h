@@ -25,6 +25,8 @@ typedef struct {
 	int status;		/* 0 means 200 */
 	cJSON *body;		/* owned; NULL with status >= 400 sends {"error": error} */
 	char error[256];
+	char *text;		/* owned (malloc); when set, sent instead of body, as content_type */
+	const char *content_type; /* static */
 } api_reply_t;
 
 typedef struct api_call api_call_t;

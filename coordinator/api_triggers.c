@@ -5,7 +5,10 @@
  *   GET  /workflow/triggers/newsletters        POST (email or user_id)
  *   POST /workflow/triggers/newsletters/:id/unsubscribe
  *   POST /workflow/triggers/unsubscribe        ({"email"}: every newsletter of that address)
- *   GET  /workflow/triggers/unsubscribe?execution=<id>   the link in emails (no token)
+ *   GET  /workflow/triggers/unsubscribe?execution=<id>   the link in emails: a page that
+ *                                              asks to confirm (no token; changes nothing)
+ *   POST /workflow/triggers/unsubscribe?execution=<id>   its confirmation, or an RFC 8058
+ *                                              one-click unsubscribe (no token)
  *
  * Creating a row here is the same INSERT a client system would make: the
  * NOTIFY trigger wakes the coordinator, which starts the workflow.
@@ -340,25 +343,61 @@ static void unsubscribe_email_work(api_call_t *call, db_t *db, api_reply_t *repl
 		       1, params);
 }
 
-static void unsubscribe_email(http_request_t *req, void *data)
-{
-	cJSON *body = http_request_json(req);
-	const char *email = body ? json_string(body, "email") : NULL;
+/*
+ * The link in every email: the execution id is the (unguessable) key.
+ *
+ * Mail security scanners fetch the links of a message (GET and HEAD) before
+ * its recipient sees it, so a GET only shows a page whose button POSTs back
+ * to the same address. That POST is also what RFC 8058 one-click
+ * unsubscribing sends (body "List-Unsubscribe=One-Click"), so it needs no
+ * token and reads no body.
+ */
 
-	if (body == NULL)
-		return;
-	if (email == NULL || !*email) {
-		http_respond_error(req, 400, "\"email\" is required");
-		cJSON_Delete(body);
+static const char *const page_format =
+	"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	"<meta name=\"robots\" content=\"noindex\"><title>Unsubscribe</title></head>\n<body>\n%s\n</body></html>\n";
+
+static void reply_page(api_reply_t *reply, const char *html)
+{
+	size_t size = strlen(page_format) + strlen(html) + 1;
+
+	reply->text = malloc(size);
+	if (reply->text == NULL) {
+		api_error(reply, 500, "internal error");
 		return;
 	}
-	api_run(req, data, unsubscribe_email_work, body, NULL);
+	snprintf(reply->text, size, page_format, html);
+	reply->content_type = "text/html; charset=utf-8";
 }
 
-/* The link in every email: the execution id is the (unguessable) key. */
+static void unsubscribe_ask_work(api_call_t *call, db_t *db, api_reply_t *reply)
+{
+	const char *params[1] = { http_request_query(call->req, "execution") };
+	PGresult *res = db_query(db, "SELECT 1 FROM workflow_executions WHERE id = $1::uuid", 1, params);
+	char html[512];
+
+	if (!db_ok(res)) {
+		api_db_error(reply, db, res);
+	} else if (PQntuples(res) == 0) {
+		api_error(reply, 404, "unknown unsubscribe link");
+	} else {
+		/* The id was checked to be a UUID, so it needs no escaping. */
+		snprintf(html, sizeof(html),
+			 "<h1>Unsubscribe?</h1>\n<p>No more emails of this kind will come.</p>\n"
+			 "<form method=\"post\" action=\"?execution=%s\">\n"
+			 "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\n"
+			 "<button type=\"submit\">Unsubscribe</button>\n</form>",
+			 params[0]);
+		reply_page(reply, html);
+	}
+	PQclear(res);
+}
+
 static void unsubscribe_link_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
 	const char *params[1] = { http_request_query(call->req, "execution") };
+	const char *accept = http_request_header(call->req, "Accept");
 	PGresult *res = db_query(db,
 		"WITH e AS (SELECT coalesce(root.trigger_table, x.trigger_table) AS t,"
 		"                  coalesce(root.trigger_id, x.trigger_id) AS id, x.id AS execution"
@@ -376,7 +415,10 @@ static void unsubscribe_link_work(api_call_t *call, db_t *db, api_reply_t *reply
 		api_db_error(reply, db, res);
 	else if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
 		api_error(reply, 404, "unknown unsubscribe link");
-	else {
+	else if (accept && strstr(accept, "text/html")) {
+		/* The page's own button, in a browser. */
+		reply_page(reply, "<h1>You are unsubscribed</h1>\n<p>No more emails of this kind will come.</p>");
+	} else {
 		reply->body = json_object();
 		json_add_bool(reply->body, "unsubscribed", true);
 		json_add_string(reply->body, "message", "You are unsubscribed: no more emails of this kind will come.");
@@ -384,13 +426,46 @@ static void unsubscribe_link_work(api_call_t *call, db_t *db, api_reply_t *reply
 	PQclear(res);
 }
 
-static void unsubscribe_link(http_request_t *req, void *data)
+/* GET (and so HEAD) of the link: the page asking to confirm. */
+static void unsubscribe_ask(http_request_t *req, void *data)
 {
 	if (!api_uuid_valid(http_request_query(req, "execution"))) {
 		http_respond_error(req, 404, "unknown unsubscribe link");
 		return;
 	}
-	api_run(req, data, unsubscribe_link_work, NULL, NULL);
+	http_response_header(req, "Cache-Control", "no-store");
+	api_run(req, data, unsubscribe_ask_work, NULL, NULL);
+}
+
+/*
+ * POST: with ?execution= the link's confirmation (public: the route is), and
+ * otherwise {"email"}, which unsubscribes an address and needs the token.
+ */
+static void unsubscribe_post(http_request_t *req, void *data)
+{
+	const char *execution = http_request_query(req, "execution");
+	cJSON *body;
+	const char *email;
+
+	if (execution != NULL) {
+		if (!api_uuid_valid(execution))
+			http_respond_error(req, 404, "unknown unsubscribe link");
+		else
+			api_run(req, data, unsubscribe_link_work, NULL, NULL);
+		return;
+	}
+	if (!http_request_authorize(req))
+		return;
+	body = http_request_json(req);
+	email = body ? json_string(body, "email") : NULL;
+	if (body == NULL)
+		return;
+	if (email == NULL || !*email) {
+		http_respond_error(req, 400, "\"email\" is required");
+		cJSON_Delete(body);
+		return;
+	}
+	api_run(req, data, unsubscribe_email_work, body, NULL);
 }
 
 const http_route_t api_trigger_routes[] = {
@@ -400,7 +475,7 @@ const http_route_t api_trigger_routes[] = {
 	{ "GET", "/workflow/triggers/newsletters", newsletters, NULL, 0 },
 	{ "POST", "/workflow/triggers/newsletters", newsletter, NULL, 0 },
 	{ "POST", "/workflow/triggers/newsletters/:id/unsubscribe", unsubscribe_id, NULL, 0 },
-	{ "POST", "/workflow/triggers/unsubscribe", unsubscribe_email, NULL, 0 },
-	{ "GET", "/workflow/triggers/unsubscribe", unsubscribe_link, NULL, HTTP_ROUTE_PUBLIC },
+	{ "POST", "/workflow/triggers/unsubscribe", unsubscribe_post, NULL, HTTP_ROUTE_PUBLIC },
+	{ "GET", "/workflow/triggers/unsubscribe", unsubscribe_ask, NULL, HTTP_ROUTE_PUBLIC },
 };
 const size_t api_trigger_routes_count = sizeof(api_trigger_routes) / sizeof(api_trigger_routes[0]);

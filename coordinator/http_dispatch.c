@@ -79,6 +79,23 @@ static bool token_matches(const http_server_t *s, const char *given)
 	return CRYPTO_memcmp(digest, s->token_hash, sizeof(digest)) == 0;
 }
 
+bool http_request_authorize(http_request_t *req)
+{
+	const http_server_t *s = req->server;
+	const char *token;
+
+	if (s->bearer_token == NULL)
+		return true;
+	token = bearer_token(req);
+	if (token != NULL && token_matches(s, token))
+		return true;
+	if (token == NULL)
+		answer_missing_token(req, NULL);
+	else
+		answer_wrong_token(req, NULL);
+	return false;
+}
+
 void http_dispatch(http_request_t *req)
 {
 	const http_server_t *s = req->server;

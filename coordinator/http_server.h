@@ -228,6 +228,14 @@ int http_request_defer(http_request_t *req, http_work_cb work_cb, http_done_cb d
  */
 int http_request_suspend(http_request_t *req);
 
+/*
+ * For a public route that guards only some of its requests (the check
+ * HTTP_ROUTE_PUBLIC skips): true when the request carries the server's bearer
+ * token or none is configured; otherwise answers 401 as a guarded route
+ * would and returns false. Call from a handler on the loop thread.
+ */
+bool http_request_authorize(http_request_t *req);
+
 /* True when the connection is gone and a response would be dropped. */
 bool http_request_client_gone(const http_request_t *req);
 

@@ -248,6 +248,17 @@ START_TEST(bearer_token_guards_everything_but_health)
 	httpc_free(&r);
 	r = expect("GET", "/health", NULL, 200);
 	httpc_free(&r);
+	/* The unsubscribe link needs no token (the id is its key); unsubscribing by address does. */
+	expect_error("GET", "/workflow/triggers/unsubscribe?execution=00000000-0000-0000-0000-000000000000", NULL, 404, "unknown");
+	expect_error("POST", "/workflow/triggers/unsubscribe?execution=00000000-0000-0000-0000-000000000000", NULL, 404, "unknown");
+	expect_error("POST", "/workflow/triggers/unsubscribe", "{\"email\":\"test-a@example.com\"}", 401, "bearer token");
+	snprintf(url, sizeof(url), "%s/workflow/triggers/unsubscribe", base);
+	httpc_call("POST", url, "{\"email\":\"test-a@example.com\"}", 30, wrong, &r);
+	ck_assert_int_eq(r.status, 401);
+	httpc_free(&r);
+	httpc_call("POST", url, "{\"email\":\"test-a@example.com\"}", 30, right, &r);
+	ck_assert_int_eq(r.status, 200);
+	httpc_free(&r);
 	proc_stop(coord);
 	testdb_free(t);
 }
@@ -291,14 +302,35 @@ START_TEST(trigger_and_test_endpoints)
 	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_executions WHERE workflow_name = 'newsletter_welcome'", 0, NULL),
 			 "cancelled");
 	expect_error("POST", "/workflow/triggers/newsletters/999999/unsubscribe", NULL, 404, "not found");
-	/* The link in an email cancels the execution it came from. */
+	/*
+	 * The link in an email: GET and HEAD (what mail scanners send) only show
+	 * a page asking to confirm; its form's POST, which is also RFC 8058's
+	 * one-click, cancels the execution the email came from.
+	 */
 	snprintf(path, sizeof(path), "/workflow/triggers/unsubscribe?execution=%s",
 		 testdb_text(t, "SELECT id FROM workflow_executions WHERE workflow_name = 'podcast_welcome'", 0, NULL));
 	r = expect("GET", path, NULL, 200);
+	ck_assert_msg(strstr(r.content_type, "text/html") != NULL, "%s", r.content_type);
+	ck_assert_msg(strstr(r.body, "<form method=\"post\" action=\"?execution=") != NULL, "%s", r.body);
 	httpc_free(&r);
+	r = expect("HEAD", path, NULL, 200);
+	httpc_free(&r);
+	ck_assert_str_ne(testdb_text(t, "SELECT status FROM workflow_executions WHERE workflow_name = 'podcast_welcome'", 0, NULL),
+			 "cancelled");
+	{
+		const char *form[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+		char url[256];
+
+		snprintf(url, sizeof(url), "%s%s", base, path);
+		httpc_call("POST", url, "List-Unsubscribe=One-Click", 26, form, &r);
+		ck_assert_msg(r.status == 200, "one-click: %ld %s", r.status, r.body);
+		ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "unsubscribed")));
+		httpc_free(&r);
+	}
 	ck_assert_str_eq(testdb_text(t, "SELECT status FROM workflow_executions WHERE workflow_name = 'podcast_welcome'", 0, NULL),
 			 "cancelled");
 	expect_error("GET", "/workflow/triggers/unsubscribe?execution=00000000-0000-0000-0000-000000000000", NULL, 404, "unknown");
+	expect_error("POST", "/workflow/triggers/unsubscribe?execution=00000000-0000-0000-0000-000000000000", NULL, 404, "unknown");
 
 	r = expect("POST", "/workflow/test/execute", "{\"workflow\":\"generic_welcome\",\"context\":{}}", 201);
 	ck_assert_msg(strncmp(id_of(&r, "idempotency_key"), "test-", 5) == 0, "test executions carry the prefix");
