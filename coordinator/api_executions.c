@@ -28,6 +28,27 @@ static const char *const statuses[] = {
 
 /* POST /workflow/execute ------------------------------------------------ */
 
+/*
+ * Whether the execution found for a reused idempotency key belongs to this
+ * workflow: the key must not hand out another workflow's execution. Asked in
+ * a statement of its own, whose snapshot sees an execution that a concurrent
+ * request committed while wf_execution_create waited for it. False with the
+ * reply set on a database error.
+ */
+static bool same_workflow(db_t *db, api_reply_t *reply, const char *execution, const char *workflow)
+{
+	const char *params[2] = { execution, workflow };
+	PGresult *res = db_query(db,
+		"SELECT e.workflow_name = $2 OR e.workflow_id = (SELECT id FROM workflow WHERE name = $2)"
+		" FROM workflow_executions e WHERE e.id = $1::uuid", 2, params);
+	bool same = db_ok(res) && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	if (!db_ok(res))
+		api_db_error(reply, db, res);
+	PQclear(res);
+	return same;
+}
+
 static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
 	const char *workflow = json_string(call->body, "workflow");
@@ -50,6 +71,9 @@ static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 		       4, params);
 	if (!db_ok(res)) {
 		api_db_error(reply, db, res);
+	} else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0 && !same_workflow(db, reply, PQgetvalue(res, 0, 0), workflow)) {
+		if (reply->status == 0)
+			api_error(reply, 409, "this idempotency_key was already used for another workflow");
 	} else {
 		bool created = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 

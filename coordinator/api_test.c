@@ -89,18 +89,31 @@ static void newsletter(http_request_t *req, void *data)
 	make_person(req, data, newsletter_work);
 }
 
+/*
+ * The key only marks the execution as test data (the "test-" prefix): it is
+ * a fresh random one, since anything the client sends (X-Request-Id, say)
+ * could name another request's execution.
+ */
 static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
 	const cJSON *context = cJSON_GetObjectItemCaseSensitive(call->body, "context");
 	char *context_text = context ? json_print(context) : NULL;
-	char key[64];
-	const char *params[3] = { json_string(call->body, "workflow"), context_text ? context_text : "{}", key };
+	const char *params[2] = { json_string(call->body, "workflow"), context_text ? context_text : "{}" };
+	PGresult *res = db_query(db,
+		"WITH k AS (SELECT 'test-' || gen_random_uuid() AS key)"
+		" SELECT jsonb_build_object('execution_id', c.execution_id, 'status', c.status,"
+		"                          'idempotency_key', k.key), c.created"
+		" FROM k, wf_execution_create($1, $2::jsonb, k.key) c", 2, params);
 
-	snprintf(key, sizeof(key), "test-%s", http_request_id(call->req));
-	api_query_json(reply, db, 201, NULL,
-		       "SELECT jsonb_build_object('execution_id', execution_id, 'status', status,"
-		       "                          'idempotency_key', $3::text)"
-		       " FROM wf_execution_create($1, $2::jsonb, $3)", 3, params);
+	if (!db_ok(res)) {
+		api_db_error(reply, db, res);
+	} else {
+		reply->status = strcmp(PQgetvalue(res, 0, 1), "t") == 0 ? 201 : 200;
+		reply->body = cJSON_Parse(PQgetvalue(res, 0, 0));
+		if (reply->body == NULL)
+			api_error(reply, 500, "internal error");
+	}
+	PQclear(res);
 	free(context_text);
 }
 

@@ -84,6 +84,10 @@ START_TEST(execute_with_idempotency_then_list_and_detail)
 	ck_assert_str_eq(id_of(&r, "execution_id"), id);
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "created")));
 	httpc_free(&r);
+	/* The key again for another workflow is a conflict, not test-two's execution. */
+	fixture_workflow(t, "test-other", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-other\",\"idempotency_key\":\"test-key\"}", 409,
+		     "another workflow");
 
 	/* The history, step by step, once it has completed. */
 	snprintf(path, sizeof(path), "/workflow/executions/%s", id);
@@ -335,6 +339,28 @@ START_TEST(trigger_and_test_endpoints)
 	r = expect("POST", "/workflow/test/execute", "{\"workflow\":\"generic_welcome\",\"context\":{}}", 201);
 	ck_assert_msg(strncmp(id_of(&r, "idempotency_key"), "test-", 5) == 0, "test executions carry the prefix");
 	httpc_free(&r);
+	/* One X-Request-Id for two workflows (or two long ones alike at the start): two executions. */
+	{
+		const char *same[] = { "X-Request-Id: abc", NULL };
+		const char *long_a[] = { "X-Request-Id: 0123456789012345678901234567890123456789012345678901234567-a", NULL };
+		const char *long_b[] = { "X-Request-Id: 0123456789012345678901234567890123456789012345678901234567-b", NULL };
+		const char *const *ids[4] = { same, same, long_a, long_b };
+		const char *bodies[4] = { "{\"workflow\":\"united_welcome\"}", "{\"workflow\":\"newsletter_welcome\"}",
+					  "{\"workflow\":\"generic_welcome\"}", "{\"workflow\":\"generic_welcome\"}" };
+		char url[256], seen[4][64];
+
+		snprintf(url, sizeof(url), "%s/workflow/test/execute", base);
+		for (int i = 0; i < 4; i++) {
+			httpc_call("POST", url, bodies[i], strlen(bodies[i]), ids[i], &r);
+			ck_assert_msg(r.status == 201, "%s: %ld %s", bodies[i], r.status, r.body);
+			snprintf(seen[i], sizeof(seen[i]), "%s", id_of(&r, "execution_id"));
+			for (int j = 0; j < i; j++)
+				ck_assert_str_ne(seen[i], seen[j]);
+			httpc_free(&r);
+		}
+		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE workflow_name = 'newsletter_welcome'"
+					     " AND idempotency_key LIKE 'test-%'", 0, NULL), 1);
+	}
 	r = expect("DELETE", "/workflow/test/data", NULL, 200);
 	ck_assert_int_ge((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "total")), 6);
 	httpc_free(&r);
