@@ -24,15 +24,34 @@
 
 #define LIST_LIMIT_MAX 500
 
-/* A user id: the given one, or the one with this email (created when missing). NULL on error. */
+/*
+ * A user id: the given one, or the one with this email (created when
+ * missing). NULL on error. Call inside a transaction: two requests with one
+ * new address would otherwise both miss it and both insert (dummy_users has
+ * no unique email), so the look-up and the insert hold an advisory lock on
+ * the address until the transaction ends. The lock's two-key form keeps it
+ * apart from the single-key locks elsewhere (migrations).
+ */
 static char *resolve_user(db_t *db, api_reply_t *reply, const char *user_id, const char *email,
 			  const char *name)
 {
 	const char *params[2] = { user_id ? user_id : email, name ? name : "" };
 	const char *sql = user_id ? "SELECT id FROM dummy_users WHERE id = $1::bigint"
 				  : "SELECT id FROM dummy_users WHERE lower(email) = lower($1) ORDER BY id LIMIT 1";
-	PGresult *res = db_query(db, sql, 1, params);
+	PGresult *res;
 	char *id = NULL;
+
+	if (!user_id) {
+		res = db_query(db, "SELECT pg_advisory_xact_lock(hashtext('dummy_users.email'), hashtext(lower($1)))",
+			       1, params);
+		if (!db_ok(res)) {
+			api_db_error(reply, db, res);
+			PQclear(res);
+			return NULL;
+		}
+		PQclear(res);
+	}
+	res = db_query(db, sql, 1, params);
 
 	if (!db_ok(res)) {
 		api_db_error(reply, db, res);

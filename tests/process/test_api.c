@@ -484,6 +484,41 @@ START_TEST(health_says_unresponsive_while_the_database_hangs)
 }
 END_TEST
 
+static void *subscribe_racer(void *arg)
+{
+	httpc_reply_t r = call("POST", "/workflow/triggers/subscriptions", arg);
+	long status = r.status;
+
+	httpc_free(&r);
+	return (void *)(long)status;
+}
+
+START_TEST(racing_subscriptions_of_one_new_address_make_one_user)
+{
+	testdb_t *t = testdb_new("apirace");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	pthread_t threads[12];
+	char bodies[5][128];
+
+	for (int round = 0; round < 5; round++) {
+		snprintf(bodies[round], sizeof(bodies[round]),
+			 "{\"email\":\"test-race-%d@example.com\",\"subscription_type\":\"united\"}", round);
+		for (int i = 0; i < 12; i++)
+			pthread_create(&threads[i], NULL, subscribe_racer, bodies[round]);
+		for (int i = 0; i < 12; i++) {
+			void *status;
+
+			pthread_join(threads[i], &status);
+			ck_assert_int_eq((long)status, 201);
+		}
+	}
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_users WHERE email LIKE 'test-race-%'", 0, NULL), 5);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions", 0, NULL), 60);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 typedef struct {
 	int index;
 	int failures;
@@ -548,4 +583,4 @@ END_TEST
 RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
 	    trigger_and_test_endpoints, operations_endpoints_and_metrics, health_says_unresponsive_while_the_database_hangs,
-	    a_hundred_concurrent_clients)
+	    racing_subscriptions_of_one_new_address_make_one_user, a_hundred_concurrent_clients)
