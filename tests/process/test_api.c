@@ -149,6 +149,14 @@ START_TEST(control_endpoints_follow_the_state_machine)
 
 	fixture_workflow(t, "test-one", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
 	coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	/* "context": null is no context; a backslash before u0000 is only text. */
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"context\":null,\"start\":false}", 201);
+	httpc_free(&r);
+	r = expect("POST", "/workflow/test/execute", "{\"workflow\":\"test-one\",\"context\":null}", 201);
+	httpc_free(&r);
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"context\":{\"a\":\"\\\\u0000\"},\"start\":false}", 201);
+	httpc_free(&r);
+	ck_assert_str_eq(testdb_text(t, "SELECT context->>'a' FROM workflow_executions WHERE context ? 'a'", 0, NULL), "\\u0000");
 	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"start\":false}", 201);
 	snprintf(id, sizeof(id), "%s", id_of(&r, "execution_id"));
 	httpc_free(&r);
