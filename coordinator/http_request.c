@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,42 @@ static bool is_json_type(const char *ct)
 	return *ct == '\0' || *ct == ';' || *ct == ' ' || *ct == '\t';
 }
 
+/*
+ * Whether a string of the (well-formed) JSON text holds the escape \u0000.
+ * cJSON decodes it into a NUL that ends its C string, so "\u0000x" would
+ * pass on as "".
+ */
+static bool has_nul_escape(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (!in_string) {
+			in_string = text[i] == '"';
+		} else if (text[i] == '"') {
+			in_string = false;
+		} else if (text[i] == '\\') {
+			if (i + 6 <= len && memcmp(text + i + 1, "u0000", 5) == 0)
+				return true;
+			i++; /* the escaped character, which may be a quote */
+		}
+	}
+	return false;
+}
+
+/* Whether a number beyond a double's range (parsed as infinity, printed as null) is in the tree. */
+static bool has_infinite_number(const cJSON *item)
+{
+	for (; item != NULL; item = item->next) {
+		if (cJSON_IsNumber(item) && !isfinite(item->valuedouble))
+			return true;
+		/* Recursion is bounded by cJSON's nesting limit. */
+		if (has_infinite_number(item->child))
+			return true;
+	}
+	return false;
+}
+
 cJSON *http_request_json(http_request_t *req)
 {
 	char err[128];
@@ -319,6 +356,12 @@ cJSON *http_request_json(http_request_t *req)
 	root = json_parse(req->body ? req->body : "", req->body_len, err, sizeof(err));
 	if (root == NULL) {
 		http_respond_error(req, 400, err);
+		return NULL;
+	}
+	/* Refused rather than passed on altered: nothing here could store them as sent. */
+	if (has_nul_escape(req->body, req->body_len) || has_infinite_number(root)) {
+		cJSON_Delete(root);
+		http_respond_error(req, 400, "JSON strings may not hold \\u0000, and numbers must fit a double");
 		return NULL;
 	}
 	return root;

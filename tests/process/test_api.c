@@ -205,6 +205,11 @@ START_TEST(hostile_bodies_change_nothing_and_the_server_stays_up)
 	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"context\":[1]}", 400, "\"context\" must be an object");
 	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"idempotency_key\":7}", 400, "idempotency_key");
 	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"start\":\"yes\"}", 400, "\"start\"");
+	/* What cJSON would pass on altered ("" and null) is refused, on every endpoint. */
+	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"context\":{\"a\":\"\\u0000x\"}}", 400, "\\u0000");
+	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"context\":{\"a\":[1e400]}}", 400, "double");
+	expect_error("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"context\":{\"a\":-1E+999}}", 400, "double");
+	expect_error("POST", "/workflow/test/execute", "{\"workflow\":\"test-one\",\"context\":{\"\\u0000\":1}}", 400, "\\u0000");
 	deep = malloc(depth * 2 + 1);
 	memset(deep, '[', depth);
 	memset(deep + depth, ']', depth);
