@@ -246,7 +246,7 @@ static bool begin_locked(api_reply_t *reply, db_t *db)
 typedef struct {
 	char doc_id[24];	/* "" when there is no document yet */
 	char workflow_id[24];	/* "" when there is no definition yet */
-	char name[512];		/* the name it will have */
+	char name[4 * NAME_MAX_CHARS + 1]; /* the name it will have (UTF-8: up to 4 bytes a character) */
 } target_t;
 
 /*
@@ -498,7 +498,7 @@ static void delete_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
 	const char *force = http_request_query(call->req, "force");
 	const char *params[1] = { http_request_param(call->req, "id") };
-	char workflow_id[24], name[512];
+	char workflow_id[24], name[4 * NAME_MAX_CHARS + 1];
 	PGresult *res;
 	PGresult *active;
 	char *users;

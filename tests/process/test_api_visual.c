@@ -416,6 +416,26 @@ START_TEST(deleting_with_an_active_execution_is_409_unless_forced)
 }
 END_TEST
 
+START_TEST(a_name_of_128_four_byte_characters_is_kept_whole)
+{
+	char name[4 * 128 + 1] = "", path[128];
+	const char *pname[1] = { name };
+	cJSON *reply;
+
+	for (int i = 0; i < 128; i++)
+		strcat(name, "\xf0\x9f\x98\x80"); /* U+1F600 */
+	start("vis_name");
+	ck_assert_int_eq(save(NULL, name, flow(LOG_NODE("first", "hi"), ""), &reply), 201);
+	snprintf(path, sizeof(path), "/workflow/visual-workflows/%.0f", number(reply, "id"));
+	cJSON_Delete(reply);
+	ck_assert_int_eq(testdb_long(env.db, "SELECT count(*) FROM visual_workflow v JOIN workflow w ON w.id = v.workflow_id"
+				     " WHERE v.name = $1 AND w.name = $1", 1, pname), 1);
+	ck_assert_int_eq(call("DELETE", path, NULL, NULL, NULL), 200);
+	ck_assert_int_eq(testdb_long(env.db, "SELECT count(*) FROM workflow WHERE name = $1", 1, pname), 0);
+	stop();
+}
+END_TEST
+
 START_TEST(workflows_made_without_the_editor_open_adopt_and_stay_protected)
 {
 	cJSON *reply, *doc;
@@ -539,6 +559,6 @@ END_TEST
 
 RUNNER_MAIN("api_visual", 120, valid_flows_save_convert_and_run, broken_flows_are_422_with_every_problem_and_write_nothing,
 	    a_changed_flow_makes_version_2_while_a_running_execution_keeps_version_1,
-	    deleting_with_an_active_execution_is_409_unless_forced,
+	    deleting_with_an_active_execution_is_409_unless_forced, a_name_of_128_four_byte_characters_is_kept_whole,
 	    workflows_made_without_the_editor_open_adopt_and_stay_protected, node_types_lists_every_type_with_its_schema,
 	    the_editor_lists_templates_and_checks_rules)
