@@ -306,8 +306,8 @@ static void control_work(api_call_t *call, db_t *db, api_reply_t *reply)
 
 static void control(http_request_t *req, void *data)
 {
-	const char *path = http_request_path(req);
-	const char *action = strrchr(path, '/') + 1;
+	/* The pattern's last segment, not the raw path's: that one may be percent-encoded. */
+	const char *action = strrchr(http_request_route(req), '/') + 1;
 
 	if (!api_uuid_valid(http_request_param(req, "id"))) {
 		http_respond_error(req, 404, "execution not found");

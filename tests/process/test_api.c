@@ -176,6 +176,8 @@ START_TEST(control_endpoints_follow_the_state_machine)
 	CONTROL("stop", 200, "cancelled");
 	CONTROL("resume", 409, NULL);
 	CONTROL("cancel", 409, NULL);
+	/* A percent-encoded action is the same action. */
+	CONTROL("%%73tart", 409, NULL);
 #undef CONTROL
 	expect_error("POST", "/workflow/executions/00000000-0000-0000-0000-000000000000/pause", NULL, 404, "not found");
 	expect_error("POST", "/workflow/executions/not-a-uuid/pause", NULL, 404, "not found");
