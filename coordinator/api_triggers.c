@@ -13,6 +13,7 @@
  * Creating a row here is the same INSERT a client system would make: the
  * NOTIFY trigger wakes the coordinator, which starts the workflow.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,13 +127,14 @@ void api_create_newsletter(db_t *db, api_reply_t *reply, const char *user_id, co
 
 	if (user_id) {
 		PGresult *u = db_query(db, "SELECT 1 FROM dummy_users WHERE id = $1::bigint", 1, params);
-		bool known = db_ok(u) && PQntuples(u) == 1;
 
-		PQclear(u);
-		if (!known) {
+		if (!db_ok(u))
+			api_db_error(reply, db, u);
+		else if (PQntuples(u) != 1)
 			api_error(reply, 422, "user %s does not exist", user_id);
+		PQclear(u);
+		if (reply->status != 0)
 			return;
-		}
 	}
 	res = db_query(db,
 		       "INSERT INTO dummy_newsletters (user_id, email, name) VALUES ($1::bigint, $2, $3)"
@@ -147,24 +149,30 @@ void api_create_newsletter(db_t *db, api_reply_t *reply, const char *user_id, co
 	PQclear(res);
 }
 
+/*
+ * Ids are bigint, but a JSON number arrives as a double: every whole number
+ * up to 2^53 - 1 is exact in one, and that is as far as ids are taken.
+ */
+#define MEMBER_ID_MAX 9007199254740991.0
+
 /* Text of an optional positive integer member into buf; false (after answering 400) when malformed. */
 static bool member_id(http_request_t *req, const cJSON *body, const char *key, char *buf, size_t size,
 		      bool *present)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
-	int n;
 
 	*present = v != NULL && !cJSON_IsNull(v);
 	if (!*present)
 		return true;
-	if (!json_int(body, key, &n) || n < 1) {
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1 && v->valuedouble <= MEMBER_ID_MAX) ||
+	    v->valuedouble != floor(v->valuedouble)) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "\"%s\" must be a positive whole number", key);
 		http_respond_error(req, 400, msg);
 		return false;
 	}
-	snprintf(buf, size, "%d", n);
+	snprintf(buf, size, "%.0f", v->valuedouble);
 	return true;
 }
 

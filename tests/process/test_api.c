@@ -499,6 +499,33 @@ START_TEST(health_says_unresponsive_while_the_database_hangs)
 }
 END_TEST
 
+START_TEST(newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user)
+{
+	testdb_t *t = testdb_new("apinews");
+	pid_t coord;
+	httpc_reply_t r;
+
+	/* A lookup held up by a lock fails (55P03) rather than waits. */
+	testdb_exec(t, "DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET lock_timeout = ''200ms''', current_database()); END$$");
+	coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	testdb_exec(t, "INSERT INTO dummy_users (id, email) VALUES (3000000000, 'test-big@example.com')");
+	r = expect("POST", "/workflow/triggers/newsletters", "{\"user_id\":3000000000}", 201);
+	ck_assert_int_eq((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "user_id")), 3000000000LL);
+	httpc_free(&r);
+	expect_error("POST", "/workflow/triggers/newsletters", "{\"user_id\":3000000001}", 422, "does not exist");
+	expect_error("POST", "/workflow/triggers/newsletters", "{\"user_id\":1.5}", 400, "whole number");
+	expect_error("POST", "/workflow/triggers/newsletters", "{\"user_id\":1e19}", 400, "whole number");
+	testdb_exec(t, "BEGIN");
+	testdb_exec(t, "LOCK TABLE dummy_users IN ACCESS EXCLUSIVE MODE");
+	r = call("POST", "/workflow/triggers/newsletters", "{\"user_id\":3000000000}");
+	testdb_exec(t, "ROLLBACK");
+	ck_assert_msg(r.status == 500, "a failed lookup: %ld %s", r.status, r.body);
+	httpc_free(&r);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 static void *subscribe_racer(void *arg)
 {
 	httpc_reply_t r = call("POST", "/workflow/triggers/subscriptions", arg);
@@ -598,4 +625,5 @@ END_TEST
 RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
 	    trigger_and_test_endpoints, operations_endpoints_and_metrics, health_says_unresponsive_while_the_database_hangs,
-	    racing_subscriptions_of_one_new_address_make_one_user, a_hundred_concurrent_clients)
+	    racing_subscriptions_of_one_new_address_make_one_user,
+	    newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user, a_hundred_concurrent_clients)
