@@ -447,6 +447,19 @@ void config_db_params(const wf_config_t *cfg, const char *application_name,
 		}                              \
 	} while (0)
 
+	/*
+	 * A dead database host or a lost network path is noticed in about a
+	 * minute, not the system's two hours: keepalive probes after 30 s of
+	 * silence, three lost 10 s apart, or data unacknowledged for 60 s, end
+	 * the connection, and the query blocked on it fails and reconnects.
+	 * They come before the connection's own keys, so that a DATABASE_URL
+	 * naming any of them overrides them (libpq keeps the last value).
+	 */
+	ADD("keepalives", "1");
+	ADD("keepalives_idle", "30");
+	ADD("keepalives_interval", "10");
+	ADD("keepalives_count", "3");
+	ADD("tcp_user_timeout", "60000");
 	if (cfg->database_url && *cfg->database_url) {
 		ADD("dbname", cfg->database_url); /* expand_dbname makes libpq parse the URI */
 	} else {

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "wftime.h"
 
-#define DB_PARAMS_MAX 12
+#define DB_PARAMS_MAX 16
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 

@@ -1,7 +1,9 @@
 /*
- * test_dbpool.c - the coordinator's threadpool connections: over TCP they
- * carry keepalives tuned to notice a dead database host within about a
- * minute (not the system's two hours), also after a reconnect.
+ * test_dbpool.c - database connections (the coordinator's threadpool ones
+ * here; every connection takes its parameters from config_db_params): over
+ * TCP they carry keepalives tuned to notice a dead database host within
+ * about a minute (not the system's two hours), also after a reconnect, and
+ * a DATABASE_URL can set its own.
  */
 #include <check.h>
 #include <netinet/in.h>
@@ -14,7 +16,7 @@
 #include "runner.h"
 #include "testdb.h"
 
-static void assert_keepalives(db_t *db)
+static void assert_keepalives(db_t *db, int want_idle)
 {
 	int fd = PQsocket(db_conn(db));
 	int on = 0, idle = 0, interval = 0, count = 0;
@@ -33,7 +35,7 @@ static void assert_keepalives(db_t *db)
 	len = sizeof(user_timeout);
 	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &len), 0);
 	ck_assert_int_ne(on, 0);
-	ck_assert_int_eq(idle, 30);
+	ck_assert_int_eq(idle, want_idle);
 	ck_assert_int_eq(interval, 10);
 	ck_assert_int_eq(count, 3);
 	ck_assert_uint_eq(user_timeout, 60000);
@@ -56,7 +58,7 @@ START_TEST(tcp_connections_carry_keepalives_also_after_a_reconnect)
 	dbpool_init(&cfg);
 	db = dbpool_get();
 	ck_assert_ptr_nonnull(db);
-	assert_keepalives(db);
+	assert_keepalives(db, 30);
 
 	/* The server ends the session; the next use of the pool connects again. */
 	snprintf(pid, sizeof(pid), "%d", PQbackendPID(db_conn(db)));
@@ -71,8 +73,16 @@ START_TEST(tcp_connections_carry_keepalives_also_after_a_reconnect)
 	db = dbpool_get();
 	ck_assert_ptr_nonnull(db);
 	ck_assert(db_connected(db));
-	assert_keepalives(db);
+	assert_keepalives(db, 30);
 	dbpool_close_all();
+
+	/* Keywords of the URL win over the defaults (a connection of its own: the pool's is closed). */
+	snprintf(url, sizeof(url), "postgresql://%s@127.0.0.1:%s/%s?keepalives_idle=45", user ? user : "postgres",
+		 port ? port : "5432", t->name);
+	db = db_new(&cfg, "test-dbpool");
+	ck_assert_int_eq(db_connect(db), 0);
+	assert_keepalives(db, 45);
+	db_free(db);
 	testdb_free(t);
 }
 END_TEST

@@ -181,22 +181,28 @@ START_TEST(database_url_overrides_db_settings)
 {
 	wf_config_t cfg;
 	char err[256];
-	const char *keys[12], *values[12];
-	int found = 0;
+	const char *keys[16], *values[16];
+	int found = 0, idle = -1, dbname = -1;
 
 	clean_env();
 	setenv("DATABASE_URL", "postgresql://u:p@h:1/d", 1);
 	setenv("DB_HOST", "ignored", 1);
 	ck_assert_int_eq(config_load(&cfg, NULL, err, sizeof(err)), 0);
-	config_db_params(&cfg, "t", keys, values, 12);
+	config_db_params(&cfg, "t", keys, values, 16);
 	for (int i = 0; keys[i]; i++) {
 		ck_assert_str_ne(keys[i], "host");
 		if (strcmp(keys[i], "dbname") == 0) {
 			ck_assert_str_eq(values[i], "postgresql://u:p@h:1/d");
 			found = 1;
+			dbname = i;
 		}
+		if (strcmp(keys[i], "keepalives_idle") == 0)
+			idle = i;
 	}
 	ck_assert_int_eq(found, 1);
+	/* The keepalives come first, so that keywords of the URL override them. */
+	ck_assert_int_ge(idle, 0);
+	ck_assert_int_lt(idle, dbname);
 	config_free(&cfg);
 }
 END_TEST
