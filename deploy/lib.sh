@@ -3,7 +3,8 @@
 # PostgreSQL cluster in a folder. Source it; it defines functions only.
 
 # Build and run-time packages, plus what the tests use as real peers:
-# python3-aiosmtpd is the SMTP server the messaging tests deliver to, and
+# python3-aiosmtpd is the SMTP server the messaging tests deliver to,
+# python3-yaml reads docs/openapi.yaml as strictly as API tools do, and
 # openssl makes its self-signed STARTTLS certificate; systemd's
 # systemd-analyze verifies the units in deploy/ (the deploy test suite);
 # chromium is the browser the browser suite drives the visual editor in.
@@ -14,7 +15,7 @@ WF_PACKAGES=(
 	libpq-dev libuv1-dev libcjson-dev libcurl4-openssl-dev libesmtp-dev
 	libhttp-parser-dev libssl-dev check
 	postgresql-15 postgresql-client-15
-	python3-aiosmtpd openssl clang libclang-rt-14-dev systemd chromium wrk
+	python3-aiosmtpd python3-yaml openssl clang libclang-rt-14-dev systemd chromium wrk
 )
 
 WF_PG_BIN=/usr/lib/postgresql/15/bin

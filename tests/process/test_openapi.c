@@ -7,6 +7,8 @@
  * The YAML is read line by line at the indentation the file uses (paths at
  * 2 spaces, methods at 4, response codes at 8, examples at 12); a file that
  * strays from it fails the count check below rather than passing quietly.
+ * A strict YAML parser (PyYAML) reads the whole file too, as the tools
+ * that consume it would.
  */
 #include <check.h>
 #include <signal.h>
@@ -143,4 +145,19 @@ START_TEST(every_documented_operation_answers_as_documented)
 }
 END_TEST
 
-RUNNER_MAIN("openapi", 120, every_documented_operation_answers_as_documented)
+START_TEST(the_spec_is_strict_yaml)
+{
+	char cmd[1200];
+	int status;
+
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); "
+		 "sys.exit(0 if d.get(\"openapi\") and d.get(\"paths\") else 3)' %s/docs/openapi.yaml",
+		 getenv("WF_SOURCE_ROOT"));
+	status = system(cmd);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "docs/openapi.yaml is not valid YAML (status %d)",
+		      status);
+}
+END_TEST
+
+RUNNER_MAIN("openapi", 120, every_documented_operation_answers_as_documented, the_spec_is_strict_yaml)
