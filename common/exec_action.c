@@ -210,12 +210,15 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 	} else if (!mock) {
 		char *to_name = recipient_name(ctx, to);
 		const char *unsubscribe = json_string(data, "unsubscribe_url");
+		/* One-click (RFC 8058) only for the engine's own link, which a POST unsubscribes. */
+		bool own_link = !cJSON_HasObjectItem(ctx->context, "unsubscribe_url");
 		char list_unsub[600];
-		delivery_header_t headers[1];
+		delivery_header_t headers[2];
 		email_message_t msg = { 0 };
 
 		snprintf(list_unsub, sizeof(list_unsub), "<%s>", unsubscribe ? unsubscribe : "");
 		headers[0] = (delivery_header_t){ "List-Unsubscribe", list_unsub };
+		headers[1] = (delivery_header_t){ "List-Unsubscribe-Post", "List-Unsubscribe=One-Click" };
 		msg.to = to;
 		msg.to_name = to_name;
 		msg.subject = mail.subject;
@@ -223,7 +226,7 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 		msg.html = mail.html;
 		msg.message_id = msgid;
 		msg.headers = headers;
-		msg.nheaders = unsubscribe ? 1 : 0;
+		msg.nheaders = unsubscribe ? (own_link ? 2 : 1) : 0;
 		email_send(&svc->email, &msg, &result);
 		free(to_name);
 	}

@@ -94,6 +94,7 @@ START_TEST(each_template_arrives_over_smtp)
 			ck_assert_msg(strstr(html, "&lt;script&gt;alert(&quot;x&quot;)") != NULL, "HTML escaping in %d", i);
 		ck_assert_msg(strstr(text, "/workflow/triggers/unsubscribe?execution=") != NULL, "no unsubscribe link in %d", i);
 		ck_assert_msg(strstr(str(m, "headers", "list-unsubscribe"), exec) != NULL, "List-Unsubscribe of %d", i);
+		ck_assert_str_eq(str(m, "headers", "list-unsubscribe-post"), "List-Unsubscribe=One-Click");
 		snprintf(want_id, sizeof(want_id), "<%s.m%d@example.com>", exec, i - 1);
 		ck_assert_str_eq(str(m, "headers", "message-id"), want_id);
 		ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "defects")), 0);

@@ -84,7 +84,7 @@ def summarize(raw, session, envelope):
         summary['defects'] += [type(d).__name__ for d in part.defects]
     headers = {}
     for name in ('from', 'to', 'subject', 'date', 'message-id', 'mime-version',
-                 'list-unsubscribe'):
+                 'list-unsubscribe', 'list-unsubscribe-post'):
         value = parsed.get(name)
         if value is not None:
             headers[name] = str(value)
