@@ -82,6 +82,15 @@ static const char *const parent_flow =
 	"\"q\":{\"type\":\"noop\"}}}";
 static const char *const wait_for_kid = "'wait', p_child => '{\"workflow\":\"test-kid\"}'";
 
+/* Creates the parent workflow and its child's, starts a parent, and claims its step. */
+static void start_parent(testdb_t *t, long w, char parent[64], char *step, char *claims)
+{
+	fixture_workflow(t, "test-kid", kid_flow);
+	fixture_workflow(t, "test-parent", parent_flow);
+	snprintf(parent, 64, "%s", fixture_execution(t, "test-parent", NULL));
+	claim_of(t, w, parent, step, claims);
+}
+
 START_TEST(start_runs_an_execution_created_unstarted)
 {
 	testdb_t *t = testdb_new("start");
@@ -311,10 +320,7 @@ START_TEST(a_replayed_old_child_does_not_wake_a_parent_waiting_for_a_newer_one)
 	const char *pp[1] = { parent };
 	long w = worker(t);
 
-	fixture_workflow(t, "test-kid", kid_flow);
-	fixture_workflow(t, "test-parent", parent_flow);
-	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
-	claim_of(t, w, parent, step, claims);
+	start_parent(t, w, parent, step, claims);
 	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
 	snprintf(child1, sizeof(child1), "%s",
 		 testdb_text(t, "SELECT id FROM workflow_executions WHERE parent_execution_id = $1::uuid", 1, pp));
@@ -356,10 +362,7 @@ START_TEST(a_step_waiting_without_a_recorded_child_is_woken_by_any_child)
 	const char *pp[1] = { parent };
 	long w = worker(t);
 
-	fixture_workflow(t, "test-kid", kid_flow);
-	fixture_workflow(t, "test-parent", parent_flow);
-	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
-	claim_of(t, w, parent, step, claims);
+	start_parent(t, w, parent, step, claims);
 	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
 	snprintf(child, sizeof(child), "%s",
 		 testdb_text(t, "SELECT child_id FROM wf_steps WHERE execution_id = $1::uuid", 1, pp));
@@ -398,10 +401,7 @@ static void control_while_a_child_ends(const char *tag, const char *control, boo
 	PGconn *conn;
 	PGresult *res;
 
-	fixture_workflow(t, "test-kid", kid_flow);
-	fixture_workflow(t, "test-parent", parent_flow);
-	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
-	claim_of(t, w, parent, step, claims);
+	start_parent(t, w, parent, step, claims);
 	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
 	snprintf(child, sizeof(child), "%s",
 		 testdb_text(t, "SELECT id FROM workflow_executions WHERE parent_execution_id = $1::uuid", 1, pp));
@@ -473,10 +473,7 @@ START_TEST(a_child_started_by_a_paused_parent_is_paused_too)
 	const char *pp[1] = { parent };
 	long w = worker(t);
 
-	fixture_workflow(t, "test-kid", kid_flow);
-	fixture_workflow(t, "test-parent", parent_flow);
-	snprintf(parent, sizeof(parent), "%s", fixture_execution(t, "test-parent", NULL));
-	claim_of(t, w, parent, step, claims);
+	start_parent(t, w, parent, step, claims);
 	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pp));
 	ck_assert_str_eq(finish(t, step, claims, wait_for_kid), "ok");
 	snprintf(child, sizeof(child), "%s",
