@@ -76,10 +76,12 @@ static int parse_field(const field_t *f, const char *text, uint64_t *bits, bool 
 		}
 		if (*p == '/') {
 			char *end;
+			long v = strtol(p + 1, &end, 10);
 
-			step = (int)strtol(p + 1, &end, 10);
-			if (end == p + 1 || step < 1 || step > f->max)
+			/* Checked as a long: a cast first would wrap 4294967297 to 1. */
+			if (end == p + 1 || v < 1 || v > f->max)
 				return -1;
+			step = (int)v;
 			p = end;
 			/* "5/15" means from 5 to the end in steps of 15. */
 			if (single)

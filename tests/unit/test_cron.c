@@ -70,6 +70,9 @@ START_TEST(bad_schedules_name_the_field)
 		{ "5-1 * * * *", "invalid minute field" },
 		{ "* * * foo *", "invalid month field" },
 		{ "1,,2 * * * *", "invalid minute field" },
+		/* 2^32 + 1: it must not wrap to a step of 1 on its way to an int. */
+		{ "*/4294967297 * * * *", "invalid minute field" },
+		{ "*/99999999999999999999 * * * *", "invalid minute field" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
