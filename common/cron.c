@@ -53,7 +53,11 @@ static int parse_field(const field_t *f, const char *text, uint64_t *bits, bool 
 	const char *p = text;
 
 	*bits = 0;
-	*any = strcmp(text, "*") == 0;
+	/*
+	 * As in Vixie cron, a field that starts with "*" (also "*" with a
+	 * step) counts as unrestricted for the either-day rule.
+	 */
+	*any = text[0] == '*';
 	for (;;) {
 		int lo, hi, step = 1;
 		bool single = false;

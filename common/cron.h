@@ -2,7 +2,8 @@
  * cron.h - five-field cron schedules ("minute hour day-of-month month
  * day-of-week"), as in crontab(5): numbers, *, lists, ranges, steps, and
  * month and weekday names. When both day fields are restricted, a day
- * matches if either does, as Vixie cron does.
+ * matches if either does, as Vixie cron does; a field that starts with "*"
+ * (also "*" with a step) counts as unrestricted there, as in Vixie cron.
  */
 #ifndef WF_CRON_H
 #define WF_CRON_H
@@ -17,8 +18,8 @@ typedef struct {
 	uint32_t days;		/* bit n: day of month n (1-31) */
 	uint16_t months;	/* bit n: month n (1-12) */
 	uint8_t weekdays;	/* bit n: weekday n (0-6, Sunday = 0) */
-	bool days_any;		/* the day-of-month field was "*" */
-	bool weekdays_any;	/* the day-of-week field was "*" */
+	bool days_any;		/* the day-of-month field starts with "*" */
+	bool weekdays_any;	/* the day-of-week field starts with "*" */
 } cron_t;
 
 /* Parses text; 0, or -1 with the reason (naming the field) in err. */

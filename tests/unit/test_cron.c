@@ -54,6 +54,21 @@ START_TEST(either_day_field_matches_when_both_are_set)
 }
 END_TEST
 
+/* Vixie cron: a day field that starts with "*" is unrestricted, steps or not. */
+START_TEST(a_day_field_starting_with_a_star_is_unrestricted)
+{
+	cron_t c = parse_ok("0 9 1 * */1");
+
+	ck_assert(cron_matches(&c, 0, 9, 1, 3, 0));
+	ck_assert(!cron_matches(&c, 0, 9, 2, 3, 1)); /* not every day: only the 1st */
+
+	c = parse_ok("0 9 */2 * 1");
+	ck_assert(cron_matches(&c, 0, 9, 3, 3, 1));	/* the 3rd, a Monday */
+	ck_assert(!cron_matches(&c, 0, 9, 3, 3, 2));	/* an odd day, not a Monday */
+	ck_assert(!cron_matches(&c, 0, 9, 4, 3, 1));	/* a Monday, not an odd day */
+}
+END_TEST
+
 START_TEST(bad_schedules_name_the_field)
 {
 	static const struct {
@@ -86,4 +101,5 @@ START_TEST(bad_schedules_name_the_field)
 END_TEST
 
 RUNNER_MAIN("cron", 30, fields_lists_ranges_steps_and_names,
-	    either_day_field_matches_when_both_are_set, bad_schedules_name_the_field)
+	    either_day_field_matches_when_both_are_set, a_day_field_starting_with_a_star_is_unrestricted,
+	    bad_schedules_name_the_field)
