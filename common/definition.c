@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cron.h"
 #include "executor.h"
@@ -380,10 +381,21 @@ static void check_shared_flows(const def_t *def, const def_resolver_t *r, def_pr
 	}
 }
 
-/* A time zone name as in the tz database: "UTC", "Europe/Paris", "Etc/GMT+2". */
+/*
+ * A time zone name as in the tz database: "UTC", "Europe/Paris", "Etc/GMT+2".
+ * PostgreSQL also takes POSIX zone specifications in AT TIME ZONE, where an
+ * offset counts west of Greenwich: "+05" and "UTC+5" both mean five hours
+ * behind UTC, the opposite of what they seem to say. Those are refused
+ * ("Etc/GMT+5", whose sign is as inverted, is the tz database's own name).
+ */
 static bool timezone_name_ok(const char *tz)
 {
 	if (*tz == '\0' || strlen(tz) > 64 || strstr(tz, ".."))
+		return false;
+	if (*tz == '+' || *tz == '-')
+		return false;
+	if ((strncasecmp(tz, "UTC", 3) == 0 || strncasecmp(tz, "GMT", 3) == 0) &&
+	    (tz[3] == '+' || tz[3] == '-' || isdigit((unsigned char)tz[3])))
 		return false;
 	for (const char *p = tz; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("_+-/", *p))
@@ -391,7 +403,7 @@ static bool timezone_name_ok(const char *tz)
 	return true;
 }
 
-static void check_cron(const cJSON *t, def_problems_t *problems)
+static void check_cron(const cJSON *t, const def_resolver_t *resolver, def_problems_t *problems)
 {
 	const char *schedule = json_string(t, "schedule");
 	const char *tz = json_string(t, "timezone");
@@ -404,6 +416,8 @@ static void check_cron(const cJSON *t, def_problems_t *problems)
 		def_problem(problems, NULL, NULL, "trigger.schedule: %s", err);
 	if (json_has(t, "timezone") && (tz == NULL || !timezone_name_ok(tz)))
 		def_problem(problems, NULL, NULL, "trigger.timezone must be a time zone name such as \"Europe/Paris\"");
+	else if (tz && resolver && resolver->has_timezone && !resolver->has_timezone(resolver->arg, tz))
+		def_problem(problems, NULL, NULL, "trigger.timezone \"%s\" is not a known time zone", tz);
 }
 
 /*
@@ -419,7 +433,7 @@ static void check_rule(const cJSON *rule, const char *what, def_problems_t *prob
 		def_problem(problems, NULL, NULL, "%s is not a valid JSON Logic rule: %s", what, err);
 }
 
-static void parse_trigger(def_t *def, def_problems_t *problems)
+static void parse_trigger(def_t *def, const def_resolver_t *resolver, def_problems_t *problems)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(def->json, "trigger");
 	const char *source;
@@ -442,7 +456,7 @@ static void parse_trigger(def_t *def, def_problems_t *problems)
 	def->trigger_rule = cJSON_GetObjectItemCaseSensitive(t, "rule");
 	check_rule(def->trigger_rule, "trigger.rule", problems);
 	if (source && strcmp(source, "cron") == 0)
-		check_cron(t, problems);
+		check_cron(t, resolver, problems);
 	/* The bounds of an int here and of the integer column workflow.priority. */
 	if (json_has(t, "priority")) {
 		if (!json_number(t, "priority", &priority) || priority < INT_MIN || priority > INT_MAX)
@@ -488,7 +502,7 @@ static void parse_document(def_t *def, const def_resolver_t *resolver, def_probl
 		check_edge(def, n, "true", n->on_true, problems);
 		check_edge(def, n, "false", n->on_false, problems);
 	}
-	parse_trigger(def, problems);
+	parse_trigger(def, resolver, problems);
 	def->exit_rule = cJSON_GetObjectItemCaseSensitive(def->json, "exit_when");
 	check_rule(def->exit_rule, "exit_when", problems);
 }

@@ -69,11 +69,22 @@ typedef const cJSON *(*def_lookup_cb)(void *arg, const char *workflow_name);
 /* Does an email template of this name exist? */
 typedef bool (*def_template_cb)(void *arg, const char *template_name);
 
-/* What validation may look up outside the definition; any member may be NULL. */
+/*
+ * Does the database know this time zone name (a cron trigger's "timezone")?
+ * Without a database only the name's form is checked.
+ */
+typedef bool (*def_timezone_cb)(void *arg, const char *timezone_name);
+
+/*
+ * What validation may look up outside the definition; any member may be
+ * NULL. has_timezone comes after arg so that initialisers written before it
+ * existed (by position) still mean what they did.
+ */
 typedef struct {
 	def_lookup_cb lookup;		/* NULL: shared_flow targets are not checked */
 	def_template_cb has_template;	/* NULL: template names are not checked */
 	void *arg;
+	def_timezone_cb has_timezone;	/* NULL: time zone names are not looked up */
 } def_resolver_t;
 
 /*

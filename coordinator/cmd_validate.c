@@ -8,7 +8,9 @@
  * "nodes" array and "edges" is a React Flow document. Email template names
  * are checked against TEMPLATES_DIR when its templates load; the workflows
  * that shared_flow nodes run live in the database, so they are named in a
- * note instead. No database and no settings are needed.
+ * note instead. A cron trigger's time zone is checked for its form only: the
+ * coordinator also looks it up in the database's pg_timezone_names when the
+ * definition is saved. No database and no settings are needed.
  *
  * Exit 0 valid ("valid"; with --print also the converted definition, or for
  * a definition its React Flow document), 1 invalid, 2 bad usage or a file

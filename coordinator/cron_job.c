@@ -12,6 +12,7 @@
  */
 #include "cron_job.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,8 @@ struct cron_state {
 	int count;
 	struct {
 		char workflow_id[24];
-		char checked_until[40]; /* a timestamptz as PostgreSQL prints it */
+		char checked_until[40]; /* a timestamptz as PostgreSQL prints it; "" when none yet */
+		bool zone_warned;	/* its unknown time zone was logged (once per run) */
 	} seen[CRON_TRACKED_MAX];
 };
 
@@ -40,28 +42,56 @@ void cron_state_free(cron_state_t *state)
 	free(state);
 }
 
-static const char *checked_until(cron_state_t *s, const char *workflow_id)
-{
-	for (int i = 0; i < s->count; i++)
-		if (strcmp(s->seen[i].workflow_id, workflow_id) == 0)
-			return s->seen[i].checked_until;
-	return NULL;
-}
-
-static void remember(cron_state_t *s, const char *workflow_id, const char *until)
+/* The workflow's index in seen, added when add is set; -1 when absent or the table is full. */
+static int entry(cron_state_t *s, const char *workflow_id, bool add)
 {
 	int i;
 
 	for (i = 0; i < s->count; i++)
 		if (strcmp(s->seen[i].workflow_id, workflow_id) == 0)
-			break;
-	if (i == s->count) {
-		if (s->count == CRON_TRACKED_MAX)
-			return;
-		s->count++;
-		snprintf(s->seen[i].workflow_id, sizeof(s->seen[i].workflow_id), "%s", workflow_id);
+			return i;
+	if (!add || s->count == CRON_TRACKED_MAX)
+		return -1;
+	s->count++;
+	snprintf(s->seen[i].workflow_id, sizeof(s->seen[i].workflow_id), "%s", workflow_id);
+	s->seen[i].checked_until[0] = '\0';
+	s->seen[i].zone_warned = false;
+	return i;
+}
+
+static const char *checked_until(cron_state_t *s, const char *workflow_id)
+{
+	int i = entry(s, workflow_id, false);
+
+	return i < 0 || s->seen[i].checked_until[0] == '\0' ? NULL : s->seen[i].checked_until;
+}
+
+static void remember(cron_state_t *s, const char *workflow_id, const char *until)
+{
+	int i = entry(s, workflow_id, true);
+
+	if (i >= 0) {
+		snprintf(s->seen[i].checked_until, sizeof(s->seen[i].checked_until), "%s", until);
+		s->seen[i].zone_warned = false;
 	}
-	snprintf(s->seen[i].checked_until, sizeof(s->seen[i].checked_until), "%s", until);
+}
+
+/*
+ * A time zone the database does not know fails every look at the workflow,
+ * once a second; it is worth one line per workflow and run, not 86,400 a
+ * day. Definitions saved now are refused such a zone (definition.c), but one
+ * saved before, or renamed out of the server's tz database, still gets here.
+ */
+static bool first_zone_warning(cron_state_t *s, const char *workflow_id)
+{
+	int i = entry(s, workflow_id, true);
+
+	if (i < 0)
+		return true; /* not tracked (more than CRON_TRACKED_MAX workflows): each time */
+	if (s->seen[i].zone_warned)
+		return false;
+	s->seen[i].zone_warned = true;
+	return true;
 }
 
 /*
@@ -148,7 +178,9 @@ static int check_workflow(db_t *db, cron_state_t *state, const char *id, const c
 		       3, params);
 	if (!db_ok(res)) {
 		db_error_message(res, err, sizeof(err));
-		log_warn("cron workflow \"%s\": %s", name, err);
+		/* 22023, invalid_parameter_value: what AT TIME ZONE raises for an unknown zone. */
+		if (strcmp(db_sqlstate(res), "22023") != 0 || first_zone_warning(state, id))
+			log_warn("cron workflow \"%s\": %s", name, err);
 		PQclear(res);
 		return 0;
 	}

@@ -69,12 +69,31 @@ static const cJSON *lookup_workflow(void *arg, const char *name)
 	return def;
 }
 
+/*
+ * A cron trigger's time zone must be one the database knows: AT TIME ZONE
+ * would fail on every tick otherwise. The lookup is as case-insensitive as
+ * PostgreSQL's own; when it cannot be made, the name's form (checked
+ * already) has to do rather than refusing a definition for a lost query.
+ */
+static bool has_timezone(void *arg, const char *name)
+{
+	workflows_resolver_t *r = arg;
+	const char *params[1] = { name };
+	PGresult *res = db_query(r->db, "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE lower(name) = lower($1))",
+				 1, params);
+	bool known = !db_ok(res) || PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	return known;
+}
+
 void workflows_resolver_init(workflows_resolver_t *r, db_t *db)
 {
 	r->db = db;
 	r->loaded = json_object();
 	r->resolver.lookup = lookup_workflow;
 	r->resolver.has_template = has_template;
+	r->resolver.has_timezone = has_timezone;
 	r->resolver.arg = r;
 	pthread_rwlock_rdlock(&templates_lock);
 }

@@ -12,7 +12,8 @@
 
 /*
  * A resolver that looks other workflows up in the database, for shared_flow
- * checks. Trees it returns stay valid until workflows_resolver_free.
+ * checks, and cron time zones in pg_timezone_names. Trees it returns stay
+ * valid until workflows_resolver_free.
  */
 typedef struct {
 	def_resolver_t resolver;

@@ -179,6 +179,51 @@ START_TEST(shared_flows_are_checked_through_the_resolver)
 }
 END_TEST
 
+static const char *cron_definition(const char *timezone)
+{
+	static char text[512];
+
+	snprintf(text, sizeof(text),
+		 "{\"trigger\":{\"source\":\"cron\",\"schedule\":\"0 9 * * 1\",\"timezone\":\"%s\"},"
+		 "\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}", timezone);
+	return text;
+}
+
+/* Stands in for pg_timezone_names: a few zones, as the database would answer. */
+static bool known_zone(void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "Europe/Paris") == 0 || strcmp(name, "Etc/GMT+2") == 0;
+}
+
+/*
+ * PostgreSQL reads "+05" and "UTC+5" as POSIX zones, five hours west of
+ * Greenwich: the opposite of what they seem to say. Only tz database names
+ * pass, and a resolver that knows the zones refuses names it does not know.
+ */
+START_TEST(cron_time_zones_are_names_the_database_knows)
+{
+	static const char *const refused[] = { "+05", "-03:00", "UTC+5", "utc-2", "GMT+1", "GMT0", "UTC5", "../x", "" };
+	static const char *const accepted[] = { "UTC", "GMT", "Europe/Paris", "Etc/GMT+2", "America/Port-au-Prince" };
+	def_resolver_t r = { NULL, NULL, NULL, known_zone };
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		ck_assert_msg(strstr(check_text(cron_definition(refused[i]), NULL), "trigger.timezone must be") != NULL,
+			      "\"%s\" accepted", refused[i]);
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+		ck_assert_msg(strcmp(check_text(cron_definition(accepted[i]), NULL), "valid") == 0, "\"%s\": %s",
+			      accepted[i], check_text(cron_definition(accepted[i]), NULL));
+
+	ck_assert_str_eq(check_text(cron_definition("Europe/Paris"), &r), "valid");
+	ck_assert_str_eq(check_text(cron_definition("Etc/GMT+2"), &r), "valid");
+	ck_assert_str_eq(check_text(cron_definition("Mars/Olympus"), &r),
+			 "-: trigger.timezone \"Mars/Olympus\" is not a known time zone");
+	/* Without the callback (offline), a well-formed name is all that can be checked. */
+	ck_assert_str_eq(check_text(cron_definition("Mars/Olympus"), NULL), "valid");
+	def_problems_free(&problems);
+}
+END_TEST
+
 START_TEST(problems_serialise_with_node_and_edge)
 {
 	cJSON *list;
@@ -257,4 +302,4 @@ END_TEST
 
 RUNNER_MAIN("definition", 30, the_interface_example_is_valid, each_problem_is_reported,
 	    all_problems_come_at_once, shared_flows_are_checked_through_the_resolver,
-	    problems_serialise_with_node_and_edge, long_chains_are_checked_and_capped)
+	    cron_time_zones_are_names_the_database_knows, problems_serialise_with_node_and_edge, long_chains_are_checked_and_capped)
