@@ -55,7 +55,8 @@ static int parse_field(const field_t *f, const char *text, uint64_t *bits, bool 
 	*bits = 0;
 	/*
 	 * As in Vixie cron, a field that starts with "*" (also "*" with a
-	 * step) counts as unrestricted for the either-day rule.
+	 * step) counts as unrestricted: for the either-day rule, and in the
+	 * minute or hour field for the DST rules (cron.h).
 	 */
 	*any = text[0] == '*';
 	for (;;) {
@@ -135,6 +136,7 @@ int cron_parse(const char *text, cron_t *out, char *err, size_t errlen)
 	out->weekdays = (uint8_t)bits[4];
 	out->days_any = any[2];
 	out->weekdays_any = any[4];
+	out->wildcard = any[0] || any[1];
 	return 0;
 }
 

@@ -4,6 +4,13 @@
  * month and weekday names. When both day fields are restricted, a day
  * matches if either does, as Vixie cron does; a field that starts with "*"
  * (also "*" with a step) counts as unrestricted there, as in Vixie cron.
+ *
+ * Across a DST change, Vixie cron and cronie treat a schedule whose minute
+ * or hour field starts with "*" (a "wildcard" one, "0 * * * *") apart from
+ * a fixed-time one ("30 2 * * *"): the wildcard one simply runs by the new
+ * wall clock, while a fixed-time one runs once in a repeated hour and, when
+ * its time is skipped, right after the jump. cron_t.wildcard tells the
+ * caller which rule applies (coordinator/cron_job.c applies them).
  */
 #ifndef WF_CRON_H
 #define WF_CRON_H
@@ -20,6 +27,7 @@ typedef struct {
 	uint8_t weekdays;	/* bit n: weekday n (0-6, Sunday = 0) */
 	bool days_any;		/* the day-of-month field starts with "*" */
 	bool weekdays_any;	/* the day-of-week field starts with "*" */
+	bool wildcard;		/* the minute or the hour field starts with "*" */
 } cron_t;
 
 /* Parses text; 0, or -1 with the reason (naming the field) in err. */

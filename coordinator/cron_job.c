@@ -2,9 +2,21 @@
  * cron_job.c - cron-triggered workflows.
  *
  * Time zones are PostgreSQL's: the database turns each UTC minute since the
- * last look into local wall-clock fields (AT TIME ZONE), and C matches them
- * against the schedule. Going minute by minute in UTC means a local time
- * that a DST change skips never fires and one it repeats fires twice.
+ * last look into local wall-clock minutes (AT TIME ZONE), and C matches
+ * them against the schedule. A UTC minute normally stands for one local
+ * minute. At a DST change it does not, and the rules are Vixie cron's and
+ * cronie's (cron.h):
+ *
+ * - A forward jump skips local minutes (02:00 to 02:59 in Europe/Paris on
+ *   the last Sunday of March). The UTC minute of the jump stands for them
+ *   as well as for its own local minute, so a fixed-time schedule
+ *   ("30 2 * * *") fires once right after the jump. A wildcard schedule
+ *   ("0 * * * *") matches the jump minute's own local time only: it runs by
+ *   the new wall clock.
+ * - A backward jump repeats local minutes. A fixed-time tick also records
+ *   its zone and local minute in wf_cron_ticks under a unique index, so the
+ *   repeated 02:30 is a no-op like another coordinator's attempt; a wildcard
+ *   tick records no local minute and fires in both passes of the hour.
  *
  * A tick fires in one transaction that inserts (workflow, tick) into
  * wf_cron_ticks and creates the execution; the primary key makes every other
@@ -96,16 +108,17 @@ static bool first_zone_warning(cron_state_t *s, const char *workflow_id)
 
 /*
  * Fires one tick: records it, and creates the execution in the same
- * transaction. 1 when this coordinator fired it, 0 when another had, -1 on
- * error.
+ * transaction. local_tick is the local minute a fixed-time tick stands for,
+ * NULL for a wildcard schedule. 1 when this coordinator fired it, 0 when
+ * another had (or this local minute had fired already), -1 on error.
  */
 static int fire(db_t *db, const char *workflow_id, const char *name, const char *tick,
-		const char *schedule, const char *timezone)
+		const char *local_tick, const char *schedule, const char *timezone)
 {
 	cJSON *context = json_object();
 	cJSON *cron = json_object();
 	char *text;
-	const char *tick_params[2] = { workflow_id, tick };
+	const char *tick_params[4] = { workflow_id, tick, local_tick ? timezone : NULL, local_tick };
 	const char *create_params[4];
 	PGresult *res = NULL;
 	char msg[256];
@@ -118,8 +131,10 @@ static int fire(db_t *db, const char *workflow_id, const char *name, const char 
 	text = json_print(context);
 	if (db_begin(db) < 0)
 		goto out;
-	res = db_query(db, "INSERT INTO wf_cron_ticks (workflow_id, tick) VALUES ($1::bigint, $2::timestamptz)"
-			   " ON CONFLICT DO NOTHING RETURNING tick", 2, tick_params);
+	/* No conflict target: the primary key and the local minute's index both count. */
+	res = db_query(db, "INSERT INTO wf_cron_ticks (workflow_id, tick, timezone, local_tick)"
+			   " VALUES ($1::bigint, $2::timestamptz, $3, $4::timestamp)"
+			   " ON CONFLICT DO NOTHING RETURNING tick", 4, tick_params);
 	if (!db_ok(res))
 		goto out;
 	if (PQntuples(res) == 0) {
@@ -166,15 +181,22 @@ static int check_workflow(db_t *db, cron_state_t *state, const char *id, const c
 		log_warn("cron workflow \"%s\": %s", name, err);
 		return 0;
 	}
-	/* Newest minute first: the first that matches is the tick to fire. */
+	/*
+	 * Newest minute first: the first that matches is the tick to fire. Each
+	 * UTC minute m stands for its own local minute and, after a forward
+	 * jump, for the skipped ones between the previous minute's local time
+	 * and its own (the last column tells those).
+	 */
 	res = db_query(db,
 		       "SELECT m, extract(minute FROM l)::int, extract(hour FROM l)::int, extract(day FROM l)::int,"
-		       "       extract(month FROM l)::int, extract(dow FROM l)::int, date_trunc('minute', now())"
+		       "       extract(month FROM l)::int, extract(dow FROM l)::int, l, l <> (m AT TIME ZONE $3)"
 		       "  FROM generate_series(date_trunc('minute', greatest($1::timestamptz, $2::timestamptz,"
 		       "                                                    now() - interval '7 days')) + interval '1 minute',"
 		       "                       date_trunc('minute', now()), interval '1 minute') m,"
-		       "       LATERAL (SELECT m AT TIME ZONE $3) x(l)"
-		       " ORDER BY m DESC",
+		       "       LATERAL generate_series(least(((m - interval '1 minute') AT TIME ZONE $3) + interval '1 minute',"
+		       "                                     m AT TIME ZONE $3),"
+		       "                               m AT TIME ZONE $3, interval '1 minute') l"
+		       " ORDER BY m DESC, l DESC",
 		       3, params);
 	if (!db_ok(res)) {
 		db_error_message(res, err, sizeof(err));
@@ -185,10 +207,15 @@ static int check_workflow(db_t *db, cron_state_t *state, const char *id, const c
 		return 0;
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
+		bool skipped = strcmp(PQgetvalue(res, i, 7), "t") == 0;
+
+		if (cron.wildcard && skipped)
+			continue;
 		if (cron_matches(&cron, atoi(PQgetvalue(res, i, 1)), atoi(PQgetvalue(res, i, 2)),
 				 atoi(PQgetvalue(res, i, 3)), atoi(PQgetvalue(res, i, 4)),
 				 atoi(PQgetvalue(res, i, 5)))) {
-			fired = fire(db, id, name, PQgetvalue(res, i, 0), schedule, timezone);
+			fired = fire(db, id, name, PQgetvalue(res, i, 0), cron.wildcard ? NULL : PQgetvalue(res, i, 6),
+				     schedule, timezone);
 			break;
 		}
 	}

@@ -56,6 +56,83 @@ static int fire_at(testdb_t *t, cron_state_t *state, const char *when)
 	return started;
 }
 
+/* The ticks of one workflow, as local wall-clock times "MM-DD HH:MI" in zone, oldest first. */
+static const char *local_ticks(testdb_t *t, const char *name, const char *zone)
+{
+	const char *params[2] = { name, zone };
+
+	return testdb_text(t,
+			   "SELECT string_agg(to_char(c.tick AT TIME ZONE $2, 'MM-DD HH24:MI'), ' ' ORDER BY c.tick)"
+			   "  FROM wf_cron_ticks c JOIN workflow w ON w.id = c.workflow_id WHERE w.name = $1",
+			   2, params);
+}
+
+/*
+ * In autumn, Europe/Paris goes from 02:59 CEST back to 02:00 CET (01:00
+ * UTC on 2026-10-25): 02:30 happens twice. As in cronie, a fixed-time
+ * schedule fires once; a wildcard one ("0 * * * *") keeps running by the
+ * wall clock, in both passes of the hour.
+ */
+START_TEST(a_repeated_local_time_fires_once)
+{
+	testdb_t *t = testdb_new("cron_autumn");
+	cron_state_t *state = cron_state_new();
+
+	fake_clock(t);
+	fixture_workflow(t, "test-fixed", cron_definition("30 2 * * *", "Europe/Paris"));
+	fixture_workflow(t, "test-hourly", cron_definition("0 * * * *", "Europe/Paris"));
+	testdb_exec(t, "UPDATE workflow SET updated_at = '2026-10-24 23:00:00+00' WHERE name LIKE 'test-%'");
+	ck_assert_int_eq(fire_at(t, state, "2026-10-25 00:00:10+00"), 1); /* 02:00 CEST */
+	ck_assert_int_eq(fire_at(t, state, "2026-10-25 00:30:10+00"), 1); /* 02:30 CEST */
+	ck_assert_int_eq(fire_at(t, state, "2026-10-25 01:00:10+00"), 1); /* 02:00 CET */
+	ck_assert_int_eq(fire_at(t, state, "2026-10-25 01:30:10+00"), 0); /* 02:30 CET: fired already */
+	ck_assert_int_eq(fire_at(t, state, "2026-10-25 01:45:00+00"), 0);
+	/* Nor does a coordinator that starts in the repeated hour fire it. */
+	cron_state_free(state);
+	state = cron_state_new();
+	ck_assert_int_eq(fire_at(t, state, "2026-10-25 01:50:00+00"), 0);
+	ck_assert_int_eq(fire_at(t, state, "2026-10-25 02:00:10+00"), 1); /* 03:00 CET */
+	ck_assert_str_eq(local_ticks(t, "test-fixed", "Europe/Paris"), "10-25 02:30");
+	ck_assert_str_eq(local_ticks(t, "test-hourly", "Europe/Paris"), "10-25 02:00 10-25 02:00 10-25 03:00");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 4);
+	cron_state_free(state);
+	testdb_free(t);
+}
+END_TEST
+
+/*
+ * In spring, Europe/Paris jumps from 01:59 CET to 03:00 CEST (01:00 UTC on
+ * 2026-03-29): there is no 02:30. As in cronie, a fixed-time schedule fires
+ * right after the jump, once; a wildcard one runs by the new wall clock
+ * ("30 * * * *" next at 03:30, not at the jump for the skipped 02:30).
+ */
+START_TEST(a_skipped_local_time_fires_after_the_jump)
+{
+	testdb_t *t = testdb_new("cron_spring");
+	cron_state_t *state = cron_state_new();
+
+	fake_clock(t);
+	fixture_workflow(t, "test-fixed", cron_definition("30 2 * * *", "Europe/Paris"));
+	fixture_workflow(t, "test-half", cron_definition("30 * * * *", "Europe/Paris"));
+	testdb_exec(t, "UPDATE workflow SET updated_at = '2026-03-28 23:45:00+00' WHERE name LIKE 'test-%'");
+	ck_assert_int_eq(fire_at(t, state, "2026-03-29 00:30:10+00"), 1); /* 01:30 CET: test-half */
+	ck_assert_int_eq(fire_at(t, state, "2026-03-29 00:59:10+00"), 0);
+	ck_assert_int_eq(fire_at(t, state, "2026-03-29 01:00:10+00"), 1); /* 03:00 CEST: test-fixed */
+	ck_assert_int_eq(fire_at(t, state, "2026-03-29 01:20:00+00"), 0);
+	ck_assert_int_eq(fire_at(t, state, "2026-03-29 01:30:10+00"), 1); /* 03:30 CEST: test-half */
+	/* The next day's 02:30 exists again, and fires. */
+	ck_assert_int_eq(fire_at(t, state, "2026-03-30 00:15:00+00"), 1); /* test-half, 01:30 CEST */
+	ck_assert_int_eq(fire_at(t, state, "2026-03-30 00:30:10+00"), 2); /* 02:30 CEST: both */
+	ck_assert_str_eq(local_ticks(t, "test-fixed", "Europe/Paris"), "03-29 03:00 03-30 02:30");
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(to_char(c.local_tick, 'MM-DD HH24:MI'), ' ' ORDER BY c.tick)"
+				     "  FROM wf_cron_ticks c JOIN workflow w ON w.id = c.workflow_id"
+				     " WHERE w.name = 'test-fixed'", 0, NULL), "03-29 02:30 03-30 02:30");
+	ck_assert_str_eq(local_ticks(t, "test-half", "Europe/Paris"), "03-29 01:30 03-29 03:30 03-30 01:30 03-30 02:30");
+	cron_state_free(state);
+	testdb_free(t);
+}
+END_TEST
+
 /*
  * A cron workflow turned off and on again starts from when it was turned
  * on: the tick that fell due while it was off (04:33 here) does not fire.
@@ -157,5 +234,6 @@ START_TEST(an_unknown_time_zone_is_logged_once)
 }
 END_TEST
 
-RUNNER_MAIN("cron_job", 120, a_reactivated_workflow_does_not_fire_what_fell_due_while_off,
+RUNNER_MAIN("cron_job", 120, a_repeated_local_time_fires_once, a_skipped_local_time_fires_after_the_jump,
+	    a_reactivated_workflow_does_not_fire_what_fell_due_while_off,
 	    the_coordinator_refuses_unknown_time_zones, an_unknown_time_zone_is_logged_once)

@@ -69,6 +69,18 @@ START_TEST(a_day_field_starting_with_a_star_is_unrestricted)
 }
 END_TEST
 
+/* Which DST rule a schedule follows: cronie's wildcard jobs have "*" in the minute or hour field. */
+START_TEST(wildcard_schedules_have_a_star_in_the_minute_or_hour)
+{
+	ck_assert(parse_ok("* * * * *").wildcard);
+	ck_assert(parse_ok("0 * * * *").wildcard);
+	ck_assert(parse_ok("*/5 2 * * *").wildcard);
+	ck_assert(!parse_ok("30 2 * * *").wildcard);
+	ck_assert(!parse_ok("0,30 1-3 * * *").wildcard);
+	ck_assert(!parse_ok("30 2 * * */2").wildcard);
+}
+END_TEST
+
 START_TEST(bad_schedules_name_the_field)
 {
 	static const struct {
@@ -102,4 +114,4 @@ END_TEST
 
 RUNNER_MAIN("cron", 30, fields_lists_ranges_steps_and_names,
 	    either_day_field_matches_when_both_are_set, a_day_field_starting_with_a_star_is_unrestricted,
-	    bad_schedules_name_the_field)
+	    wildcard_schedules_have_a_star_in_the_minute_or_hour, bad_schedules_name_the_field)
