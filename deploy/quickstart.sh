@@ -46,15 +46,18 @@ coordinator=$!
 build/worker/wf-worker &
 worker=$!
 
+# Also on a hangup (the terminal closed, the SSH session dropped): the
+# daemons would take theirs as a reload and run on, holding the port and
+# the cluster. The terminal may be gone, so the log line may fail.
 stop() {
-	trap - INT TERM
-	wf_log "stopping"
+	trap - INT TERM HUP
+	wf_log "stopping" 2>/dev/null || true
 	kill -TERM "$coordinator" "$worker" 2>/dev/null || true
 	wait "$coordinator" "$worker" 2>/dev/null || true
 	[ -n "$started_pg" ] && wf_pg_stop "$started_pg"
 	exit 0
 }
-trap stop INT TERM
+trap stop INT TERM HUP
 wf_log "running: API and the visual editor on http://127.0.0.1:${PORT:-4000}/ (Ctrl-C stops everything)"
 wait -n "$coordinator" "$worker" || true
 stop
