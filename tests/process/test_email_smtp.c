@@ -267,6 +267,7 @@ START_TEST(starttls_with_a_trusted_certificate)
 	s.tls = EMAIL_TLS_OFF;
 	ck_assert_int_eq(email_send(&s, &msg, &r), 0);
 	got = peer_record(peer, "msg", 9, 5000);
+	ck_assert_ptr_nonnull(got);
 	ck_assert(!flag(got, "tls"));
 	cJSON_Delete(got);
 	peer_stop(peer);

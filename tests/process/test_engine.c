@@ -445,7 +445,9 @@ START_TEST(a_pause_while_nodes_run_in_line_keeps_the_first_only)
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id, ' ' ORDER BY id) FROM email_logs", 0, NULL), "a");
 	proc_sleep_ms(300); /* b sleeps; c will run in line after it */
 	PQclear(testdb_query(t, "SELECT wf_execution_pause($1::uuid)", 1, pid));
-	proc_sleep_ms(2500); /* past the end of b's sleep: its round has been recorded */
+	/* Past the end of b's sleep its round is recorded: the step moves on to c, held. */
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_steps WHERE node_id = 'c' AND status = 'held'", 1,
+					   20000), 1);
 	ck_assert_str_eq(status_of(t, id), "paused");
 	/* b, the step's own node, is recorded as a paused execution records it (the
 	 * step moves on to c, held); c, run in line while the pause came, is not. */
