@@ -4,7 +4,7 @@
 # The creation half of the throughput run: EXECUTIONS subscriptions inserted
 # by one SQL statement, turned into executions (each with its first step
 # queued) by a coordinator alone, no worker running. The clock runs from the
-# INSERT to the last execution's created_at. Reports executions/s and
+# INSERT to the commit of the last execution (bench_commit_end). Reports executions/s and
 # cpu_s: the CPU seconds of the coordinator and of each server session, by
 # application_name (bench_cpu_snapshot in lib.sh). RULE=1 gives the workflow
 # a trigger rule (true for every row), so the coordinator reads every
@@ -35,7 +35,7 @@ start=$(now_s)
 bench_subscribe_users
 bench_wait "SELECT NOT EXISTS (SELECT 1 FROM dummy_subscriptions WHERE NOT processed)" t 1200 "$BENCH_END_POLL_S"
 cpu_after=$(bench_cpu_snapshot "$coordinator" "$coordinator")
-end=$(bench_epoch "SELECT max(created_at) FROM workflow_executions")
+end=$(bench_commit_end workflow_executions created_at)
 kill -TERM "$coordinator"
 wait "$coordinator" 2>/dev/null || true
 created=$(bench_sql -c "SELECT count(*) FROM workflow_executions e JOIN wf_steps s ON s.execution_id = e.id")

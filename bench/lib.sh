@@ -35,7 +35,8 @@ bench_cluster() {
 	if [ -z "${PGHOST:-}" ]; then
 		BENCH_PG=$(mktemp -d /tmp/wf-bench-pg.XXXXXX)
 		chmod 755 "$BENCH_PG"
-		wf_pg_start "$BENCH_PG"
+		# Commit timestamps give the benchmarks their end (bench_commit_end).
+		WF_PG_OPTIONS="-c track_commit_timestamp=on" wf_pg_start "$BENCH_PG"
 		trap 'wf_pg_stop "$BENCH_PG"; rm -rf "$BENCH_PG"' EXIT
 		bench_warm_cluster
 	fi
@@ -139,6 +140,18 @@ bench_epoch() {
 }
 
 now_s() { date +%s.%N; }
+
+# bench_commit_end TABLE COLUMN: when the last write to TABLE committed, in
+# epoch seconds. A row's time columns are now() (its transaction's start,
+# before the work and the commit's WAL flush), so a clock that stopped at
+# max(COLUMN) would leave the last transaction out; the commit time of the
+# newest row version (xmin) does not. A cluster without
+# track_commit_timestamp (PGHOST given) falls back to max(COLUMN).
+bench_commit_end() {
+	bench_epoch "CASE WHEN current_setting('track_commit_timestamp') = 'on'
+	                  THEN (SELECT max(pg_xact_commit_timestamp(xmin)) FROM $1)
+	                  ELSE (SELECT max($2) FROM $1) END"
+}
 
 # bench_huge_pages_mb: the huge pages in use or reserved on this host, in
 # MB; above 0 while a cluster here runs on them (docs/operations.md).

@@ -3,11 +3,14 @@
 #
 # The machine's limit for a job queue on this PostgreSQL: pgbench running
 # the minimal queue cycle (enqueue 50, claim 50 with SKIP LOCKED, delete
-# them), each part its own transaction, with CLIENTS clients for SECONDS.
+# them), each part its own transaction, with CLIENTS clients for SECONDS,
+# as prepared statements (the engine's statements are prepared or cached
+# plans of PL/pgSQL functions, so the reference does not re-plan either).
 # Every throughput figure of the engine is also given as a ratio to this.
 set -euo pipefail
 seconds=${1:-10}
 clients=${2:-2}
+mode=${BENCH_PGBENCH_MODE:-prepared} # pgbench's query mode; simple, as before 2026-12-07, for comparison
 . "$(dirname "$0")/lib.sh"
 bench_build
 bench_cluster
@@ -22,12 +25,12 @@ WITH c AS (SELECT id FROM jobs WHERE NOT claimed ORDER BY id LIMIT 50 FOR UPDATE
 UPDATE jobs j SET claimed = true FROM c WHERE j.id = c.id;
 DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE claimed ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED);
 SQL
-tps=$("$WF_PG_BIN/pgbench" -n -c "$clients" -j "$clients" -T "$seconds" -f "$script" "$BENCH_DB" 2>/dev/null |
+tps=$("$WF_PG_BIN/pgbench" -n -M "$mode" -c "$clients" -j "$clients" -T "$seconds" -f "$script" "$BENCH_DB" 2>/dev/null |
 	sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 rm -f "$script"
-python3 - "$seconds" "$clients" "$tps" <<'PY'
+python3 - "$seconds" "$clients" "$tps" "$mode" <<'PY'
 import json, sys
 seconds, clients, tps = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-print(json.dumps({"bench": "pgbench_limit", "seconds": seconds, "clients": clients,
+print(json.dumps({"bench": "pgbench_limit", "seconds": seconds, "clients": clients, "query_mode": sys.argv[4],
                   "cycles_per_s": round(tps, 1), "jobs_per_s": round(tps * 50, 1)}))
 PY

@@ -4,7 +4,7 @@
 # Steps/s of the step queue: STEPS noop steps (STEPS / STEPS_PER_EXECUTION
 # executions of a workflow of that many noop nodes), already enqueued, run
 # by one wf-worker pool with PROCESSES children. The clock runs from the
-# pool's start to the last execution's completion.
+# pool's start to the commit of the last execution's completion.
 # NODE=email makes every node a mock email instead (the workflow of
 # bench/throughput.sh): with the executions created before the clock, what
 # is left is the workers' part of that benchmark, and the difference
@@ -41,7 +41,7 @@ start=$(now_s)
 WORKER_PROCESSES=$procs LOG_LEVEL=warn "$WORKER" 2>/dev/null &
 pool=$!
 bench_wait "SELECT count(*) FROM workflow_executions WHERE status <> 'completed'" 0 600 "$BENCH_END_POLL_S"
-end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
+end=$(bench_commit_end workflow_executions completed_at)
 kill -TERM "$pool"; wait "$pool" || true
 
 python3 - "$steps" "$procs" "$per" "$executions" "$start" "$end" "$node" <<'PY'

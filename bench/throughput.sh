@@ -4,7 +4,8 @@
 # End-to-end throughput: EXECUTIONS subscriptions inserted by one SQL
 # statement start a workflow of STEPS mock emails each (routed by its
 # trigger rule), run by a coordinator and one pool of PROCESSES children.
-# The clock runs from the INSERT to the last completion. Also reports the
+# The clock runs from the INSERT to the commit of the last completion
+# (bench_commit_end in lib.sh). Also reports the
 # peak RSS (VmHWM) of the coordinator and of each worker child, and the
 # ratio of steps/s to the pgbench queue limit measured on the same cluster
 # right after (bench/pgbench_limit.sh), and cpu_s: the CPU seconds the run
@@ -82,7 +83,7 @@ if [ "$warmup" = 1 ]; then
 	bench_subscribe_users
 	wait_drained
 	warmup_seconds=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 3))" \
-		"$warmup_start" "$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")")
+		"$warmup_start" "$(bench_commit_end workflow_executions completed_at)")
 	bench_sql -c "TRUNCATE dummy_subscriptions, workflow_executions, workflow_execution_history, email_logs,
 	                       wf_steps, workflow_delays, wf_dead_letters"
 	bench_settle
@@ -93,7 +94,7 @@ start=$(now_s)
 bench_subscribe_users
 wait_drained
 cpu_after=$(bench_cpu_snapshot "$coordinator" "$pool")
-end=$(bench_epoch "SELECT max(completed_at) FROM workflow_executions")
+end=$(bench_commit_end workflow_executions completed_at)
 completed=$(bench_sql -c "SELECT count(*) FROM workflow_executions WHERE status = 'completed'")
 huge_mb=$(bench_huge_pages_mb)
 [ "$completed" = "$((executions + aged))" ] || { echo "only $completed executions completed" >&2; exit 1; }
@@ -104,7 +105,8 @@ children_kb=$(for c in $(cat "/proc/$pool/task/$pool/children" 2>/dev/null); do 
 kill -TERM "$coordinator" "$pool" $smtp_server
 wait "$coordinator" "$pool" $smtp_server 2>/dev/null || true
 emails=$(bench_sql -c "SELECT count(*) FROM email_logs WHERE subject <> 'bulk' AND status = 'sent' AND mode = '$email_mode'")
-limit=$(bash "$(dirname "$0")/pgbench_limit.sh" "${BENCH_PGBENCH_S:-10}" 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
+# As many pgbench clients as the pool has processes: the same concurrency.
+limit=$(bash "$(dirname "$0")/pgbench_limit.sh" "${BENCH_PGBENCH_S:-10}" "$procs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
 
 cpu_split=$(bench_cpu_split "$cpu_before" "$cpu_after")
 

@@ -91,7 +91,7 @@ wf_pg_start() {
 	[ "$(id -u)" = 0 ] && chown "$(wf_pg_user)" "$dir/port"
 	if ! wf_pg_run "$WF_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
 		wf_pg_run "$WF_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
-			-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB" \
+			-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB ${WF_PG_OPTIONS:-}" \
 			start >/dev/null
 	fi
 	export PGHOST=$dir PGPORT=$port PGUSER=postgres
