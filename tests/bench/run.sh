@@ -77,8 +77,10 @@ pgbench_limit)
 	;;
 step_lateness)
 	check "$(last_line bash "$bench/step_lateness.sh" 40 2 2 500)" \
-		'd["measured"] == 40 and d["waiting"] == 500 and d["early"] == 0
-		 and 0 <= d["p50_ms"] <= d["p99_ms"] <= d["max_ms"]'
+		'd["measured"] == 40 and d["waiting"] == 500 and d["still_waiting"] == 500 and d["early"] == 0
+		 and 0 <= d["p50_ms"] <= d["p99_ms"] <= d["max_ms"]
+		 and 0 <= d["claimed_p50_ms"] <= d["claimed_p99_ms"] <= d["claimed_max_ms"]
+		 and d["claimed_p50_ms"] <= d["p50_ms"] and d["claimed_max_ms"] <= d["max_ms"]'
 	;;
 trigger_latency)
 	check "$(last_line bash "$bench/trigger_latency.sh" 20 20 2 300)" \
