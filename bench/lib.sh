@@ -128,8 +128,16 @@ bench_subscribe_users() {
 # checkpoint, before the clock starts, so the run does not pay for the
 # setup's checkpoint (an aged database's bulk load writes gigabytes of WAL;
 # the first change to each page after a checkpoint logs the whole page).
+# BENCH_SETTLE_VACUUM=0 analyzes without vacuuming: bloat.sh sets it for
+# both of its runs, since a VACUUM would remove the dead rows and index
+# entries that an aged database (bench_age) is there to carry; those are
+# left to the engine's sweeper and to autovacuum, as on a live engine.
 bench_settle() {
-	bench_sql -c "VACUUM ANALYZE" >/dev/null
+	if [ "${BENCH_SETTLE_VACUUM:-1}" = 0 ]; then
+		bench_sql -c "ANALYZE" >/dev/null
+	else
+		bench_sql -c "VACUUM ANALYZE" >/dev/null
+	fi
 	bench_sql -c "CHECKPOINT" >/dev/null
 }
 
@@ -161,12 +169,17 @@ bench_huge_pages_mb() {
 }
 
 # bench_bulk_executions WORKFLOW COUNT STATUS [RUN_AT_SQL]: COUNT executions of
-# WORKFLOW written straight into the tables (history row included) — the
-# quick way to a database that holds a million of them. With STATUS
-# 'completed' they are finished; with 'idle' each also gets a queued step
-# due at RUN_AT_SQL (default: in 30 days).
+# WORKFLOW. With STATUS 'idle' they are written straight into the tables
+# (history row included), each with a queued step due at RUN_AT_SQL
+# (default: in 30 days): the quick way to a million waiting executions.
+# With STATUS 'completed' they are aged through the engine's own paths
+# (bench_age), history and emails included.
 bench_bulk_executions() {
 	local workflow=$1 count=$2 status=$3 run_at=${4:-"now() + interval '30 days'"}
+	if [ "$status" = completed ]; then
+		bench_age "$workflow" "$count"
+		return
+	fi
 	bench_sql <<SQL >/dev/null
 BEGIN;
 CREATE TEMP TABLE bulk ON COMMIT DROP AS
@@ -184,19 +197,118 @@ COMMIT;
 SQL
 }
 
-# bench_bulk_history COUNT: COUNT finished executions' worth of history and
-# email log rows (three transitions and one email each), for an aged database.
+# bench_bulk_history: nothing now. It added the history and emails of the
+# executions that bench_bulk_executions wrote finished; bench_age writes
+# those itself. Kept so that callers of the two steps still work.
 bench_bulk_history() {
-	bench_sql <<SQL >/dev/null
-INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, created_at)
-SELECT e.id, 'm1', s.f, s.t, 1, e.created_at
-FROM workflow_executions e,
-     (VALUES (NULL, 'idle'), ('idle', 'running'), ('running', 'stepCompleted'), ('stepCompleted', 'completed')) s(f, t)
-WHERE e.status = 'completed';
-INSERT INTO email_logs (execution_id, node_id, recipient, subject, template, status, mode, created_at)
-SELECT e.id, 'm1', e.context #>> '{user,email}', 'bulk', 'generic_welcome', 'sent', 'mock', e.created_at
-FROM workflow_executions e WHERE e.status = 'completed';
+	:
+}
+
+# bench_age WORKFLOW COUNT: the database as COUNT executions of WORKFLOW (a
+# line of send_email actions, the workflow of throughput.sh) leave it when
+# the engine runs them, with no engine running: in chunks of
+# BENCH_AGE_CHUNK (default 10,000, the size of a timed run's burst), trigger
+# rows go through the same statements as in a live engine. Each chunk's
+# subscriptions are inserted unprocessed, subscribed by the users already
+# there in turn (no new users: the timed run's INSERT subscribes every user;
+# at least one is needed); the coordinator's function
+# wf_trigger_rows_start (sql/020) starts their executions, queues their
+# steps in wf_steps and marks the rows processed by an UPDATE; the worker's
+# wf_steps_record_locked (sql/017) records each step with its whole line of
+# emails, as a round does: the execution completed, the step deleted, the
+# history (8 rows for 3 emails) and one email_logs row per email (mock, sent,
+# subject 'bulk', which throughput.sh leaves out of its count of the timed
+# run's emails). So wf_steps has had COUNT rows inserted and deleted,
+# dummy_subscriptions holds COUNT processed rows updated once each, and
+# workflow_executions' rows were updated once, in separate transactions as
+# in the engine. After each chunk's start and after its record, the
+# coordinator sweeper's statements run, as a live engine runs them every
+# second: wf_analyze_grown_tables() (without it, wf_steps_record_locked
+# plans a chunk's 10,000 steps for the empty queue the last VACUUM saw, and
+# its join of them with the queue turns quadratic) and VACUUM (SKIP_LOCKED)
+# wf_steps. After the last chunk they do not (the engine's sweeper runs
+# them once it starts), and no other table is vacuumed here: their dead
+# rows are left to autovacuum, as on a live engine.
+bench_age() {
+	local workflow=$1 count=$2 chunk=${BENCH_AGE_CHUNK:-10000} left sql n
+	# The coordinator sweeper's statements of every second (coordinator.c).
+	local sweep="SELECT wf_analyze_grown_tables();
+VACUUM (SKIP_LOCKED) wf_steps;"
+	sql=$(mktemp /tmp/wf-bench-age.XXXXXX.sql)
+	cat >"$sql" <<'SQL'
+SET jit = off;  -- each statement runs once per chunk; compiling it costs more than it saves
+-- The workflow's line of nodes; each must be a send_email action.
+CREATE TEMP TABLE bench_line AS
+WITH RECURSIVE line(pos, node) AS (
+    SELECT 1, w.definition ->> 'start' FROM workflow w WHERE w.name = :'workflow'
+    UNION ALL
+    SELECT l.pos + 1, w.definition -> 'nodes' -> l.node ->> 'next'
+    FROM line l, workflow w
+    WHERE w.name = :'workflow' AND w.definition -> 'nodes' -> l.node ->> 'next' IS NOT NULL AND l.pos < 100)
+SELECT l.pos, l.node, w.definition -> 'nodes' -> l.node ->> 'next' AS next,
+       w.definition -> 'nodes' -> l.node ->> 'template' AS template,
+       (w.definition -> 'nodes' -> l.node ->> 'action') IS NOT DISTINCT FROM 'send_email' AS email
+FROM line l, workflow w WHERE w.name = :'workflow';
+CREATE TEMP TABLE bench_users AS
+SELECT array_agg(u.id ORDER BY u.id) AS ids, count(*) AS n FROM dummy_users u;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM bench_line) OR EXISTS (SELECT 1 FROM bench_line WHERE NOT email) THEN
+        RAISE EXCEPTION 'bench_age: the workflow is not a line of send_email actions';
+    END IF;
+    IF (SELECT n FROM bench_users) = 0 THEN
+        RAISE EXCEPTION 'bench_age: the subscriptions need users (bench_users first)';
+    END IF;
+END $$;
 SQL
+	left=$count
+	while [ "$left" -gt 0 ]; do
+		n=$((left < chunk ? left : chunk))
+		left=$((left - n))
+		cat >>"$sql" <<SQL
+INSERT INTO dummy_subscriptions (user_id, subscription_type_id)
+SELECT b.ids[1 + g % b.n], (SELECT id FROM dummy_subscription_types WHERE name = 'basic')
+FROM bench_users b, generate_series(1, $n) g;
+-- The coordinator's claim (the unprocessed rows, oldest first) and start.
+BEGIN;
+SELECT wf_trigger_rows_start('dummy_subscriptions', jsonb_agg(jsonb_build_object('id', s.id, 'workflow', :'workflow')))
+FROM (SELECT id FROM dummy_subscriptions WHERE NOT processed ORDER BY id LIMIT $n FOR UPDATE SKIP LOCKED) s;
+COMMIT;
+$sweep
+-- A worker's round: each step run with its line of emails in hops. Built
+-- row by row (a lateral over the line's few nodes), so that its plan does
+-- not hang on the queue's statistics: a join of whole sets, planned for the
+-- empty queue the last VACUUM saw, turned quadratic.
+BEGIN;
+SELECT cardinality(wf_steps_record_locked(jsonb_agg(jsonb_build_object(
+           'step', s.id, 'status', e.status, 'outcome', 'next', 'next', n.nodes -> 0 -> 'next',
+           'result', n.nodes -> 0 -> 'result', 'logs', n.nodes -> 0 -> 'logs',
+           'then', CASE WHEN jsonb_array_length(n.nodes) > 1 THEN n.nodes - 0 END) ORDER BY s.id)))
+FROM wf_steps s
+JOIN workflow_executions e ON e.id = s.execution_id
+CROSS JOIN LATERAL (
+    SELECT jsonb_agg(jsonb_build_object(
+               'node', l.node, 'next', l.next,
+               'result', jsonb_build_object('to', e.context #>> '{user,email}',
+                                            'subject', 'Welcome to ' || (e.context #>> '{subscription_type,name}')
+                                                       || ', ' || (e.context #>> '{user,name}'),
+                                            'message_id', e.id || '.' || l.node || '@example.com'),
+               'logs', jsonb_build_array(jsonb_build_object('email_log', jsonb_build_object(
+                   'recipient', e.context #>> '{user,email}', 'subject', 'bulk', 'template', l.template,
+                   'status', 'sent', 'mode', 'mock', 'message_id', e.id || '.' || l.node || '@example.com'))))
+               ORDER BY l.pos) AS nodes
+    FROM bench_line l) n
+WHERE s.status = 'ready';
+COMMIT;
+SQL
+		if [ "$left" -gt 0 ]; then
+			echo "$sweep" >>"$sql"
+		fi
+	done
+	bench_sql -v workflow="$workflow" -f "$sql" >/dev/null || { rm -f "$sql"; echo "ageing the database failed" >&2; return 1; }
+	rm -f "$sql"
+	n=$(bench_sql -c "SELECT count(*) FROM workflow_executions WHERE status = 'completed' AND workflow_name = '$workflow'")
+	[ "$n" -ge "$count" ] || { echo "ageing completed $n executions of $count" >&2; return 1; }
 }
 
 # bench_cpu_snapshot COORDINATOR_PID POOL_PID: one JSON object of CPU
