@@ -83,6 +83,13 @@ void api_query_json(api_reply_t *reply, db_t *db, int status, const char *not_fo
 	PQclear(res);
 }
 
+char *api_context_text(const cJSON *body)
+{
+	const cJSON *context = cJSON_GetObjectItemCaseSensitive(body, "context");
+
+	return context && !cJSON_IsNull(context) ? json_print(context) : NULL;
+}
+
 bool api_uuid_valid(const char *text)
 {
 	static const int groups[] = { 8, 4, 4, 4, 12 };

@@ -72,6 +72,13 @@ void api_db_error(api_reply_t *reply, db_t *db, const PGresult *res);
 void api_query_json(api_reply_t *reply, db_t *db, int status, const char *not_found,
 		    const char *sql, int nparams, const char *const *params);
 
+/*
+ * The "context" member of an execute request's body as JSON text for
+ * wf_execution_create (caller frees), or NULL when it is absent or null:
+ * no context.
+ */
+char *api_context_text(const cJSON *body);
+
 /* True for a well-formed UUID (8-4-4-4-12 hex digits). */
 bool api_uuid_valid(const char *text);
 /* True for a decimal id that fits a bigint and is positive. */

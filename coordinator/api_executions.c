@@ -52,10 +52,8 @@ static bool same_workflow(db_t *db, api_reply_t *reply, const char *execution, c
 static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
 	const char *workflow = json_string(call->body, "workflow");
-	const cJSON *context = cJSON_GetObjectItemCaseSensitive(call->body, "context");
 	const cJSON *start = cJSON_GetObjectItemCaseSensitive(call->body, "start");
-	/* "context": null is no context, as the handler let it through. */
-	char *context_text = context && !cJSON_IsNull(context) ? json_print(context) : NULL;
+	char *context_text = api_context_text(call->body);
 	const char *params[4] = { workflow, context_text ? context_text : "{}",
 				  json_string(call->body, "idempotency_key"),
 				  cJSON_IsFalse(start) ? "false" : "true" };

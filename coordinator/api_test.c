@@ -96,9 +96,7 @@ static void newsletter(http_request_t *req, void *data)
  */
 static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
-	const cJSON *context = cJSON_GetObjectItemCaseSensitive(call->body, "context");
-	/* "context": null is no context, as the handler let it through. */
-	char *context_text = context && !cJSON_IsNull(context) ? json_print(context) : NULL;
+	char *context_text = api_context_text(call->body);
 	const char *params[2] = { json_string(call->body, "workflow"), context_text ? context_text : "{}" };
 	PGresult *res = db_query(db,
 		"WITH k AS (SELECT 'test-' || gen_random_uuid() AS key)"

@@ -4,11 +4,11 @@
  */
 #include <check.h>
 #include <dirent.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "daemons.h"
 #include "migrate.h"
 #include "proc.h"
 #include "runner.h"
@@ -97,24 +97,20 @@ START_TEST(broken_database_url_is_a_clear_failure)
 {
 	const char *args[] = { "migrate", NULL };
 	const char *env[] = { "DATABASE_URL=postgresql://nobody@127.0.0.1:1/none", "LOG_FORMAT=text", NULL };
-	char out[256], path[64], err[2048] = "";
+	char out[256], path[64];
+	char *log;
 	int status;
-	FILE *f;
-	size_t got;
 
 	ck_assert_int_eq(proc_run("WF_COORDINATOR", args, env, NULL, out, sizeof(out)), 1);
 	/* Again for its log (stderr): it says where it could not connect, and why. */
-	snprintf(path, sizeof(path), "/tmp/wf-test-migrate-%d.err", (int)getpid());
-	unlink(path);
+	daemon_log_path(path, sizeof(path), "migrate-url");
 	status = proc_wait(proc_start("WF_COORDINATOR", args, env, path), 30000);
 	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	got = fread(err, 1, sizeof(err) - 1, f);
-	fclose(f);
-	err[got] = '\0';
+	log = daemon_log_text(path);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "127.0.0.1") != NULL && strstr(log, "refused") != NULL, "log: %s", log);
+	free(log);
 	unlink(path);
-	ck_assert_msg(strstr(err, "127.0.0.1") != NULL && strstr(err, "refused") != NULL, "log: %s", err);
 }
 END_TEST
 

@@ -43,33 +43,6 @@ static int child_count(pid_t pool)
 	return proc_children(pool, kids, 512);
 }
 
-/* Does the log file at path hold text anywhere? */
-static bool log_has(const char *path, const char *text)
-{
-	static char buf[4 << 20];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, text) != NULL;
-}
-
-static bool wait_log(const char *path, const char *text, int timeout_ms)
-{
-	double deadline = proc_now_ms() + timeout_ms;
-
-	while (proc_now_ms() < deadline) {
-		if (log_has(path, text))
-			return true;
-		proc_sleep_ms(50);
-	}
-	return false;
-}
-
 static bool wait_children(pid_t pool, int n, int timeout_ms)
 {
 	double deadline = proc_now_ms() + timeout_ms;
@@ -311,7 +284,7 @@ START_TEST(a_lost_connection_while_an_external_step_runs_does_not_crash_the_chil
 				      0, NULL), 1);
 	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'",
 					   3, 30000), 3);
-	ck_assert_msg(!log_has(log, "killed by signal"), "the child died (see %s)", log);
+	ck_assert_msg(!daemon_log_has(log, "killed by signal"), "the child died (see %s)", log);
 	ck_assert_int_eq(proc_children(pool, after, 4), 1);
 	ck_assert_int_eq(after[0], before[0]);
 	/* One child all along: no replacement registered itself. */
@@ -347,7 +320,7 @@ START_TEST(sighup_with_a_broken_template_keeps_the_running_children)
 
 	scratch_put(dir, "tpl/hello/text.hbs", "Hi {{#if user.name}}", NULL, 0);
 	proc_signal(pool, SIGHUP);
-	ck_assert_msg(wait_log(log, "reload failed, keeping the running configuration", 5000),
+	ck_assert_msg(daemon_log_wait_for(log, "reload failed, keeping the running configuration", 5000),
 		      "no refusal in %s", log);
 	proc_sleep_ms(1000);
 	ck_assert_msg(proc_wait(pool, 0) == -1, "the pool stopped");
@@ -386,7 +359,7 @@ START_TEST(a_child_waiting_for_the_database_is_not_killed_as_stuck)
 	ck_assert(wait_children(pool, 1, 10000));
 	ck_assert_int_eq(proc_children(pool, before, 4), 1);
 	proc_sleep_ms(40000);
-	ck_assert_msg(!log_has(log, "shows no progress"), "a waiting child was killed as stuck (see %s)", log);
+	ck_assert_msg(!daemon_log_has(log, "shows no progress"), "a waiting child was killed as stuck (see %s)", log);
 	ck_assert_int_eq(proc_children(pool, after, 4), 1);
 	ck_assert_int_eq(after[0], before[0]);
 	proc_stop(pool);
@@ -411,15 +384,15 @@ START_TEST(no_more_children_than_slots)
 	pool = start_pool_env(over, log);
 	status = proc_wait(pool, 5000);
 	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0, "status %d", status);
-	ck_assert_msg(log_has(log, "expected an integer from 0 to 256"), "no word on WORKER_PROCESSES in %s", log);
+	ck_assert_msg(daemon_log_has(log, "expected an integer from 0 to 256"), "no word on WORKER_PROCESSES in %s", log);
 	pool = start_pool_env(full, log);
 	ck_assert_msg(wait_children(pool, 256, 60000), "%d children", child_count(pool));
 	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'running'", 256, 60000), 256);
 	proc_signal(pool, SIGTTIN);
-	ck_assert_msg(wait_log(log, "SIGTTIN asks for 257 workers", 5000), "no word on SIGTTIN in %s", log);
+	ck_assert_msg(daemon_log_wait_for(log, "SIGTTIN asks for 257 workers", 5000), "no word on SIGTTIN in %s", log);
 	proc_sleep_ms(1000);
 	ck_assert_int_eq(child_count(pool), 256);
-	ck_assert_msg(!log_has(log, "killed by signal") && !log_has(log, "started worker 256"),
+	ck_assert_msg(!daemon_log_has(log, "killed by signal") && !daemon_log_has(log, "started worker 256"),
 		      "see %s", log);
 	proc_stop(pool);
 	testdb_free(t);

@@ -17,8 +17,7 @@ void daemon_log_path(char *path, size_t len, const char *tag)
 	unlink(path);
 }
 
-/* The whole file, NUL-terminated (caller frees); NULL when it cannot be read. */
-static char *read_all(const char *path)
+char *daemon_log_text(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
@@ -44,9 +43,30 @@ static char *read_all(const char *path)
 	return text;
 }
 
+bool daemon_log_has(const char *path, const char *text)
+{
+	char *all = daemon_log_text(path);
+	bool has = all != NULL && strstr(all, text) != NULL;
+
+	free(all);
+	return has;
+}
+
+bool daemon_log_wait_for(const char *path, const char *text, int timeout_ms)
+{
+	double deadline = proc_now_ms() + timeout_ms;
+
+	while (!daemon_log_has(path, text)) {
+		if (proc_now_ms() >= deadline)
+			return false;
+		proc_sleep_ms(50);
+	}
+	return true;
+}
+
 cJSON *daemon_log_lines(const char *path)
 {
-	char *text = read_all(path);
+	char *text = daemon_log_text(path);
 	cJSON *lines = cJSON_CreateArray();
 	char *p;
 	int lineno = 0;
@@ -83,7 +103,7 @@ int daemon_api_port(const char *path, int timeout_ms)
 	double deadline = proc_now_ms() + timeout_ms;
 
 	for (;;) {
-		char *text = read_all(path);
+		char *text = daemon_log_text(path);
 		int port = port_in(text);
 
 		free(text);
