@@ -266,6 +266,24 @@ static void record_final_counters(pool_t *p, int i)
 		   5, params);
 }
 
+/*
+ * A child that left cleanly because the pool asked it to (a fast exit on
+ * SIGINT leaves before it can say so itself) stopped; it did not die.
+ */
+static void mark_worker_stopped(pool_t *p, int64_t worker_id)
+{
+	char id[24];
+	const char *params[1] = { id };
+
+	if (worker_id == 0 || !pool_db_ready(p))
+		return;
+	snprintf(id, sizeof(id), "%" PRId64, worker_id);
+	db_command(p->db,
+		   "UPDATE wf_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, now()),"
+		   "       current_step = NULL WHERE id = $1::bigint AND status <> 'stopped'",
+		   1, params);
+}
+
 static void child_exited(pool_t *p, int i, int status)
 {
 	pool_slot_t *s = &p->slots[i];
@@ -297,6 +315,8 @@ static void child_exited(pool_t *p, int i, int status)
 		running[0] = '\0';
 	record_final_counters(p, i);
 	release_steps(p, worker_id, running, reason);
+	if (expected && WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_OK)
+		mark_worker_stopped(p, worker_id);
 
 	s->state = SLOT_EMPTY;
 	s->pid = 0;
@@ -484,11 +504,25 @@ static void heartbeat(pool_t *p)
 	cJSON_Delete(rows);
 }
 
-/* A child with no sign of life for longer than a step may run is stuck: kill it. */
+/*
+ * A child with no sign of life for longer than a step may run is stuck: kill
+ * it. The margin over the lease is 30 s, or the lease itself when shorter:
+ * a step on a 5 s lease has long been rescued by then, and its child is
+ * known stuck after 10 s, not 35.
+ */
+#define STUCK_MARGIN_MAX_S 30.0
+
+static double stuck_after_ms(const wf_config_t *cfg)
+{
+	double lease = cfg->step_lease_s;
+
+	return (lease + (lease < STUCK_MARGIN_MAX_S ? lease : STUCK_MARGIN_MAX_S)) * 1000.0;
+}
+
 static void kill_stuck(pool_t *p)
 {
 	double now = wftime_monotonic_ms();
-	double limit = p->cfg->step_lease_s * 1000.0 + 30000.0;
+	double limit = stuck_after_ms(p->cfg);
 
 	for (int i = 0; i < POOL_SLOTS_MAX; i++) {
 		int64_t beat = atomic_load(&p->shared[i].beat_ms);

@@ -218,6 +218,10 @@ START_TEST(sigint_exits_fast_and_returns_the_steps)
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'ready'", 0, NULL), 2);
 	/* A fast exit is no crash: three of them must not dead-letter a step. */
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE crashes > 0", 0, NULL), 0);
+	/* Nor did the children die: they stopped, as asked. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'stopped' AND stopped_at IS NOT NULL",
+				     0, NULL), 2);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers", 0, NULL), 2);
 	testdb_free(t);
 }
 END_TEST
@@ -344,8 +348,8 @@ END_TEST
 
 /*
  * A child that waits out a database outage is not stuck: the parent must
- * not kill it after STEP_LEASE_S + 30 s (35 s at the shortest lease). The
- * database here is a port nobody listens on.
+ * not kill it after STEP_LEASE_S plus its margin (10 s at the shortest
+ * lease, 5 s). The database here is a port nobody listens on.
  */
 START_TEST(a_child_waiting_for_the_database_is_not_killed_as_stuck)
 {
@@ -358,11 +362,48 @@ START_TEST(a_child_waiting_for_the_database_is_not_killed_as_stuck)
 	pool = start_pool_env(env, log);
 	ck_assert(wait_children(pool, 1, 10000));
 	ck_assert_int_eq(proc_children(pool, before, 4), 1);
-	proc_sleep_ms(40000);
+	proc_sleep_ms(13000);
 	ck_assert_msg(!daemon_log_has(log, "shows no progress"), "a waiting child was killed as stuck (see %s)", log);
 	ck_assert_int_eq(proc_children(pool, after, 4), 1);
 	ck_assert_int_eq(after[0], before[0]);
 	proc_stop(pool);
+}
+END_TEST
+
+/*
+ * The other side: a child frozen (SIGSTOP, as a child spinning in a loop
+ * or blocked in a call would be) shows no sign of life, and its pool kills
+ * it after twice the 5 s lease and starts another in its slot.
+ */
+START_TEST(a_frozen_child_is_killed_and_replaced)
+{
+	testdb_t *t = testdb_new("frozen");
+	char log[128];
+	const char *env[] = { "WORKER_PROCESSES=1", "LOG_FORMAT=json", "STEP_LEASE_S=5", "WORKER_POLL_MS=1000", NULL };
+	pid_t pool, before[4], after[4];
+	double frozen_at;
+	char sql[128];
+
+	daemon_log_path(log, sizeof(log), "pool-frozen");
+	pool = start_pool_env(env, log);
+	ck_assert(wait_children(pool, 1, 10000));
+	ck_assert_int_eq(proc_children(pool, before, 4), 1);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'running'", 1, 10000), 1);
+	proc_signal(before[0], SIGSTOP);
+	frozen_at = proc_now_ms();
+	ck_assert_msg(daemon_log_wait_for(log, "shows no progress", 20000), "the frozen child was not killed (see %s)", log);
+	ck_assert_msg(proc_now_ms() - frozen_at >= 9000, "killed after %.0f ms, before its 10 s", proc_now_ms() - frozen_at);
+	for (double deadline = proc_now_ms() + 10000; proc_now_ms() < deadline; proc_sleep_ms(50))
+		if (proc_children(pool, after, 4) == 1 && after[0] != before[0])
+			break;
+	ck_assert_int_eq(proc_children(pool, after, 4), 1);
+	ck_assert_int_ne(after[0], before[0]);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM wf_workers WHERE status = 'running' AND pid = %d", (int)after[0]);
+	ck_assert_int_eq(fixture_wait_long(t, sql, 1, 10000), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM wf_workers WHERE status = 'dead' AND pid = %d", (int)before[0]);
+	ck_assert_int_eq(fixture_wait_long(t, sql, 1, 10000), 1);
+	proc_stop(pool);
+	testdb_free(t);
 }
 END_TEST
 
@@ -431,7 +472,8 @@ START_TEST(a_due_step_whose_execution_is_held_elsewhere_is_not_polled_hot)
 	PQclear(PQexec(holder, "SELECT 1 FROM workflow_executions FOR UPDATE"));
 	pool = start_pool(1, "WORKER_POLL_MS=60000");
 	expect_children(t, pool, 1);
-	backend = testdb_long(t, "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'wf-worker %/%'", 0, NULL);
+	backend = testdb_long(t, "SELECT pid FROM pg_stat_activity"
+			      " WHERE datname = current_database() AND application_name LIKE 'wf-worker %/%'", 0, NULL);
 	proc_sleep_ms(500);
 	used = cpu_seconds(backend);
 	proc_sleep_ms(2000);
@@ -456,5 +498,5 @@ RUNNER_MAIN("pool", 180, ten_thousand_steps_each_completed_once_by_four_workers,
 	    three_fast_exits_in_a_row_leave_the_step_to_run,
 	    a_lost_connection_while_an_external_step_runs_does_not_crash_the_child,
 	    sighup_with_a_broken_template_keeps_the_running_children,
-	    a_child_waiting_for_the_database_is_not_killed_as_stuck,
+	    a_child_waiting_for_the_database_is_not_killed_as_stuck, a_frozen_child_is_killed_and_replaced,
 	    no_more_children_than_slots)
