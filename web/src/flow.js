@@ -61,28 +61,62 @@ export function edgeId(source, sourceHandle, target) {
   return sourceHandle ? `e-${source}-${sourceHandle}-${target}` : `e-${source}-${target}`;
 }
 
+// An edge id is made from its ends, and node ids can be renamed and then
+// reused ("delay-1" renamed "wait", a new "delay-1" added), so the id an
+// edge would get may belong to another edge already: the server refuses two
+// edges with one id. Such an id gets a suffix: "e-a-b-2", "e-a-b-3", ...
+function freeEdgeId(base, edges) {
+  const taken = new Set(edges.map((e) => e.id));
+  if (!taken.has(base)) return base;
+  for (let i = 2; ; i++) {
+    const id = `${base}-${i}`;
+    if (!taken.has(id)) return id;
+  }
+}
+
 /**
  * Adds the edge of a new connection: a source handle has one edge, so one
- * already leaving the same handle is replaced. Returns the new edge list.
+ * already leaving the same handle is replaced. The new edge's id is one no
+ * other edge has. Returns the new edge list.
  */
 export function connect(edges, { source, sourceHandle, target, targetHandle }) {
   const handle = sourceHandle ?? null;
   const kept = edges.filter((e) => !(e.source === source && (e.sourceHandle ?? null) === handle));
-  const edge = { id: edgeId(source, handle, target), source, target };
+  const edge = { id: freeEdgeId(edgeId(source, handle, target), kept), source, target };
   if (handle) edge.sourceHandle = handle;
   if (targetHandle) edge.targetHandle = targetHandle;
   return [...kept, edge];
 }
 
-/** Renames node from to to: the node and the edges that name it. */
+/**
+ * Renames node from to to: the node and the edges that name it. An edge
+ * whose id is the one the editor made from its ends gets the id of its new
+ * ends (when no other edge has it), so the old id is free for a node that
+ * takes the old name; other edge ids are the user's and stay.
+ */
 export function renameNode(nodes, edges, from, to) {
+  const moved = edges.map((e) => ({
+    ...e,
+    source: e.source === from ? to : e.source,
+    target: e.target === from ? to : e.target,
+  }));
+  const result = [];
+  moved.forEach((e, i) => {
+    const old = edges[i];
+    const touched = old.source === from || old.target === from;
+    if (touched && old.id === edgeId(old.source, old.sourceHandle ?? null, old.target)) {
+      const others = [...result, ...moved.slice(i + 1)];
+      const id = edgeId(e.source, e.sourceHandle ?? null, e.target);
+      if (!others.some((x) => x.id === id)) {
+        result.push({ ...e, id });
+        return;
+      }
+    }
+    result.push(e);
+  });
   return {
     nodes: nodes.map((n) => (n.id === from ? { ...n, id: to } : n)),
-    edges: edges.map((e) => ({
-      ...e,
-      source: e.source === from ? to : e.source,
-      target: e.target === from ? to : e.target,
-    })),
+    edges: result,
   };
 }
 

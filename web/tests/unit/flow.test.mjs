@@ -55,6 +55,38 @@ test('a handle has one edge: a new connection replaces the old one', () => {
   assert.deepEqual(edges[2], { id: 'e-x-c', source: 'x', target: 'c' });
 });
 
+test('an edge id is never given twice, after a rename reuses a node id', () => {
+  // trigger -> delay-1 -> action-1; delay-1 renamed to wait; a new delay
+  // (delay-1 again) connected to action-1.
+  const nodes = [{ id: 'trigger-1' }, { id: 'delay-1' }, { id: 'action-1' }];
+  let edges = connect([], { source: 'trigger-1', target: 'delay-1' });
+  edges = connect(edges, { source: 'delay-1', target: 'action-1' });
+  const r = renameNode(nodes, edges, 'delay-1', 'wait');
+  assert.deepEqual(r.edges, [
+    { id: 'e-trigger-1-wait', source: 'trigger-1', target: 'wait' },
+    { id: 'e-wait-action-1', source: 'wait', target: 'action-1' },
+  ]);
+  const added = [...r.nodes, { id: newNodeId('delay', r.nodes) }];
+  assert.equal(added[3].id, 'delay-1');
+  edges = connect(r.edges, { source: 'delay-1', target: 'action-1' });
+  const ids = edges.map((e) => e.id);
+  assert.equal(new Set(ids).size, ids.length, `edge ids ${ids.join(', ')} are distinct`);
+  assert.deepEqual(edges[2], { id: 'e-delay-1-action-1', source: 'delay-1', target: 'action-1' });
+
+  // An id the editor did not make (imported, say) is kept by a rename, and
+  // connect then picks one with a suffix.
+  const kept = renameNode(nodes, [{ id: 'e-delay-1-action-1', source: 'x', target: 'delay-1' }], 'delay-1', 'wait');
+  assert.equal(kept.edges[0].id, 'e-delay-1-action-1');
+  edges = connect(kept.edges, { source: 'delay-1', target: 'action-1' });
+  assert.deepEqual(edges.map((e) => e.id), ['e-delay-1-action-1', 'e-delay-1-action-1-2']);
+  edges = connect(edges, { source: 'y', target: 'z' });
+  edges = connect([...edges, { id: 'e-p-q', source: 'a', target: 'b' }, { id: 'e-p-q-2', source: 'c', target: 'd' }], { source: 'p', target: 'q' });
+  assert.equal(edges.at(-1).id, 'e-p-q-3');
+  // Replacing the edge of a handle frees its id for the new edge.
+  edges = connect([{ id: 'e-c-true-a', source: 'c', sourceHandle: 'true', target: 'a' }], { source: 'c', sourceHandle: 'true', target: 'a' });
+  assert.deepEqual(edges.map((e) => e.id), ['e-c-true-a']);
+});
+
 test('fields: by action and source, and their widgets', () => {
   const schema = { properties: { action: {}, template: {}, message: {}, to: {}, url: {}, method: {}, headers: {}, body: {}, retry: {} } };
   assert.deepEqual(visibleFields('action', schema, { action: 'send_email' }), ['action', 'template', 'to', 'retry']);
