@@ -3,7 +3,7 @@
 // goes next (a keyboard way to connect nodes), and deleting it.
 import { useEffect, useState } from 'react';
 import { DurationField, JsonField, NumberField, SelectField, TextField } from './fields.jsx';
-import { nodeIdProblem, visibleFields, widgetOf, withField } from './flow.js';
+import { labelText, nodeIdProblem, visibleFields, widgetOf, withField } from './flow.js';
 import { titleOf } from './nodes.jsx';
 
 function Field({ node, name, prop, required, templates, workflowNames, onData }) {
@@ -168,7 +168,7 @@ export default function NodePanel({ node, types, nodes, edges, templates, workfl
       {info && info.description ? <p className="field__help">{info.description}</p> : null}
       {!info ? <p className="field__status--bad">unknown node type “{node.type}”</p> : null}
       <Rename node={node} nodes={nodes} onRename={onRename} />
-      <TextField id="field-label" label="label" value={(node.data || {}).label} onChange={(v) => onData(withField(node.data || {}, 'label', v))} help="shown on the canvas; kept in the definition" />
+      <TextField id="field-label" label="label" value={labelText((node.data || {}).label)} onChange={(v) => onData(withField(node.data || {}, 'label', v))} help="shown on the canvas; kept in the definition" />
       {fields.map((name) => (
         <Field key={`${node.id}-${name}`} node={node} name={name} prop={schema.properties[name] || {}} required={required.has(name)} templates={templates} workflowNames={workflowNames} onData={onData} />
       ))}

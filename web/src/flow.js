@@ -179,6 +179,16 @@ export function parseJson(text) {
   }
 }
 
+/**
+ * A node's label as canvas text. The editor writes strings, but a stored
+ * document may hold any JSON there, and React cannot draw an object as a
+ * child (the whole page would go blank): anything else is its JSON text.
+ */
+export function labelText(label) {
+  if (label === undefined || label === null || label === '') return '';
+  return typeof label === 'string' ? label : JSON.stringify(label);
+}
+
 /** A value shown in a JSON field. */
 export function showJson(value) {
   return value === undefined || value === null ? '' : JSON.stringify(value, null, 2);

@@ -5,7 +5,7 @@
 // goes into the nodes and edges that are saved.
 import { createContext, memo, useContext } from 'react';
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, Handle, Position } from '@xyflow/react';
-import { formatSeconds } from './flow.js';
+import { formatSeconds, labelText } from './flow.js';
 
 export const EditorContext = createContext({
   types: new Map(),
@@ -71,6 +71,7 @@ function WfNodeImpl({ id, type, data, selected }) {
   const info = types.get(type);
   const messages = (problems && problems.byNode.get(id)) || [];
   const state = trace.get(id);
+  const label = labelText(data && data.label);
   const classes = ['wf-node', `wf-node--${type}`];
   if (messages.length) classes.push('has-problem');
   if (state) classes.push(`is-${state}`);
@@ -82,7 +83,7 @@ function WfNodeImpl({ id, type, data, selected }) {
         <span className="wf-node__type">{titleOf(type)}</span>
         <span className="wf-node__id">{id}</span>
       </div>
-      {data && data.label ? <div className="wf-node__label">{data.label}</div> : null}
+      {label ? <div className="wf-node__label">{label}</div> : null}
       <div className="wf-node__summary">{summaryOf(type, data)}</div>
       {state ? <div className={`wf-node__trace wf-node__trace--${state}`}>{TRACE_TEXT[state]}</div> : null}
       {messages.length > 0 && (

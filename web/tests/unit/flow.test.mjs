@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import {
   connect,
   formatSeconds,
+  labelText,
   newNodeId,
   nodeIdProblem,
   parseJson,
@@ -85,6 +86,17 @@ test('an edge id is never given twice, after a rename reuses a node id', () => {
   // Replacing the edge of a handle frees its id for the new edge.
   edges = connect([{ id: 'e-c-true-a', source: 'c', sourceHandle: 'true', target: 'a' }], { source: 'c', sourceHandle: 'true', target: 'a' });
   assert.deepEqual(edges.map((e) => e.id), ['e-c-true-a']);
+});
+
+test('labels: a string as it is, anything else as its JSON text', () => {
+  assert.equal(labelText('Wait'), 'Wait');
+  assert.equal(labelText({ en: 'Wait' }), '{"en":"Wait"}');
+  assert.equal(labelText(['a', 1]), '["a",1]');
+  assert.equal(labelText(0), '0');
+  assert.equal(labelText(false), 'false');
+  assert.equal(labelText(undefined), '');
+  assert.equal(labelText(null), '');
+  assert.equal(labelText(''), '');
 });
 
 test('fields: by action and source, and their widgets', () => {
