@@ -83,6 +83,13 @@ function Editor() {
   const canvasRef = useRef(null);
   const nameRef = useRef(null);
   const added = useRef(0);
+  // Every edit moves edits; opening a document or starting anew moves
+  // canvasGen. A save compares both with their values when it took its
+  // snapshot of the canvas: an edit made while the request was out is not
+  // in what was saved, so the canvas stays unsaved; a save that returns
+  // after another canvas replaced its own leaves that one alone.
+  const edits = useRef(0);
+  const canvasGen = useRef(0);
 
   const setStatus = useCallback((text, kind = 'info') => setStatusState({ text, kind }), []);
 
@@ -132,6 +139,7 @@ function Editor() {
   const showDocument = useCallback(
     (r, how) => {
       const flow = r.flow || {};
+      canvasGen.current++;
       setNodes(Array.isArray(flow.nodes) ? flow.nodes : []);
       setEdges(Array.isArray(flow.edges) ? flow.edges : []);
       setDoc({ id: r.id, name: r.name, version: r.version });
@@ -209,7 +217,10 @@ function Editor() {
     if (nodeTypesInfo && !performance.getEntriesByName('wf-editor-ready').length) performance.mark('wf-editor-ready');
   }, [nodeTypesInfo]);
 
-  const changed = useCallback(() => setDirty(true), []);
+  const changed = useCallback(() => {
+    edits.current++;
+    setDirty(true);
+  }, []);
 
   // Leaving the page (or reloading) with unsaved changes asks first.
   useEffect(() => {
@@ -337,6 +348,52 @@ function Editor() {
     [rf, changed, setStatus],
   );
 
+  // Sends the canvas as it is now; docId null creates the workflow by name
+  // (or updates the one of that name: the caller has asked first).
+  const send = useCallback(
+    async (wfName, docId) => {
+      const flow = rf.toObject();
+      const seenEdits = edits.current;
+      const gen = canvasGen.current;
+      try {
+        const body = { name: wfName, flow };
+        const r = docId ? await put(`/workflow/visual-workflows/${seg(docId)}`, body) : await post('/workflow/visual-workflows', body);
+        refreshWorkflows();
+        if (canvasGen.current !== gen) {
+          setStatus(`Saved “${r.name}”, version ${r.version} (the canvas shows another workflow now)`, 'ok');
+          return;
+        }
+        setDoc({ id: r.id, name: r.name, version: r.version });
+        setProblems(null);
+        if (edits.current === seenEdits) setDirty(false);
+        writeHash('visual', r.id);
+        setStatus(`Saved “${r.name}”, version ${r.version}${edits.current === seenEdits ? '' : '; the changes made since are not saved yet'}`, 'ok');
+      } catch (err) {
+        if (canvasGen.current !== gen) {
+          setStatus(`Not saved: ${err.message}`, 'error');
+          return;
+        }
+        if (err.status === 422 && err.body && Array.isArray(err.body.problems)) {
+          const placed = placeProblems(err.body.problems, flow.nodes, flow.edges);
+          setProblems(placed);
+          const n = err.body.problems.length;
+          setStatus(`Not saved: the flow has ${n === 1 ? 'a problem' : `${n} problems`}, marked on the canvas`, 'error');
+        } else if (err.status === 404 && docId) {
+          // Deleted elsewhere (another tab or user): the canvas is kept
+          // and becomes a new workflow, which the next save creates.
+          setDoc({ id: null, name: '', version: null });
+          writeHash(null);
+          setDirty(true);
+          refreshWorkflows();
+          setStatus(`Not saved: the workflow was deleted elsewhere. The canvas is kept; Save creates “${wfName}” anew.`, 'error');
+        } else {
+          setStatus(`Not saved: ${err.message}`, 'error');
+        }
+      }
+    },
+    [rf, setStatus, refreshWorkflows],
+  );
+
   const save = useCallback(async () => {
     const wfName = name.trim();
     if (!wfName) {
@@ -344,29 +401,42 @@ function Editor() {
       nameRef.current && nameRef.current.focus();
       return;
     }
-    const flow = rf.toObject();
+    // A document saved before is updated by its id. A canvas laid out from
+    // a workflow without a document is saved under that workflow's name,
+    // as its status line said. Any other canvas is new, and POST updates a
+    // workflow of the same name: that name is looked up first, and taking
+    // it over is asked.
+    if (doc.id || (doc.version && wfName === doc.name)) return send(wfName, doc.id);
+    let existing = null;
     try {
-      const body = { name: wfName, flow };
-      const r = doc.id ? await put(`/workflow/visual-workflows/${seg(doc.id)}`, body) : await post('/workflow/visual-workflows', body);
-      setDoc({ id: r.id, name: r.name, version: r.version });
-      setProblems(null);
-      setDirty(false);
-      writeHash('visual', r.id);
-      setStatus(`Saved “${r.name}”, version ${r.version}`, 'ok');
-      refreshWorkflows();
+      existing = await get(`/workflow/visual-workflows/by-name/${seg(wfName)}`);
     } catch (err) {
-      if (err.status === 422 && err.body && Array.isArray(err.body.problems)) {
-        const placed = placeProblems(err.body.problems, flow.nodes, flow.edges);
-        setProblems(placed);
-        const n = err.body.problems.length;
-        setStatus(`Not saved: the flow has ${n === 1 ? 'a problem' : `${n} problems`}, marked on the canvas`, 'error');
-      } else {
-        setStatus(`Not saved: ${err.message}`, 'error');
+      // 422: the workflow exists, but its definition cannot be laid out.
+      if (err.status === 422) existing = { name: wfName, id: null, version: null };
+      else if (err.status !== 404) {
+        setStatus(`Not saved: could not check whether “${wfName}” exists: ${err.message}`, 'error');
+        return;
       }
     }
-  }, [name, rf, doc.id, setStatus, refreshWorkflows]);
+    if (!existing) return send(wfName, null);
+    setDialog({
+      kind: 'confirm',
+      title: `Replace “${existing.name}”?`,
+      message:
+        `A workflow named “${existing.name}” exists already${existing.version ? ` (version ${existing.version}${existing.id ? '' : ', written without the editor'})` : ''}. ` +
+        'Saving replaces its flow with this canvas; its executions keep their history. Replace it, or cancel and choose another name?',
+      confirmLabel: 'Replace it',
+      danger: true,
+      onConfirm: () => {
+        setDialog(null);
+        send(wfName, null);
+      },
+      onCancel: () => setStatus(`Not saved: “${existing.name}” exists already; choose another name`, 'error'),
+    });
+  }, [name, doc.id, doc.version, doc.name, send, setStatus]);
 
   const reallyNew = useCallback(() => {
+    canvasGen.current++;
     setNodes([]);
     setEdges([]);
     setDoc({ id: null, name: '', version: null });
@@ -408,8 +478,9 @@ function Editor() {
         setDialog(null);
         try {
           const r = await del(`/workflow/visual-workflows/${seg(w.id)}${force ? '?force=true' : ''}`);
-          setStatus(`Deleted “${r.name}”${r.cancelled_executions ? ` and cancelled ${r.cancelled_executions} executions` : ''}`, 'ok');
+          // Starting anew sets a status line of its own, so it goes first.
           if (doc.id === w.id) reallyNew();
+          setStatus(`Deleted “${r.name}”${r.cancelled_executions ? ` and cancelled ${r.cancelled_executions} executions` : ''}`, 'ok');
           refreshWorkflows();
         } catch (err) {
           if (err.status === 409 && err.body && err.body.active_executions && !force) deleteWorkflow(w, true);
@@ -593,7 +664,17 @@ function Editor() {
           </div>
         </aside>
         {dialog && dialog.kind === 'confirm' ? (
-          <ConfirmDialog title={dialog.title} message={dialog.message} confirmLabel={dialog.confirmLabel} danger={dialog.danger} onConfirm={dialog.onConfirm} onCancel={() => setDialog(null)} />
+          <ConfirmDialog
+            title={dialog.title}
+            message={dialog.message}
+            confirmLabel={dialog.confirmLabel}
+            danger={dialog.danger}
+            onConfirm={dialog.onConfirm}
+            onCancel={() => {
+              setDialog(null);
+              if (dialog.onCancel) dialog.onCancel();
+            }}
+          />
         ) : null}
         {dialog && dialog.kind === 'token' ? <TokenDialog refused={dialog.refused} onDone={dialog.done} /> : null}
         {dialog && dialog.kind === 'document' ? <DocumentDialog document={dialog.document} onImport={importDocument} onClose={() => setDialog(null)} /> : null}

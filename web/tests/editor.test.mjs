@@ -9,7 +9,9 @@
 // handle to handle), saves it, reloads, and finds it intact; saves a broken
 // flow and sees each problem on its node or edge; runs the saved workflow
 // and watches it reach "completed"; opens a workflow written without the
-// editor; deletes one; adds and connects nodes by keyboard alone.
+// editor; asks before a new canvas replaces a workflow of its name; keeps
+// the canvas of a document deleted elsewhere, and an edit made during a
+// save unsaved; deletes one; adds and connects nodes by keyboard alone.
 // Screenshots go to SCREENSHOT_DIR and their paths are
 // printed, with the page's render timings. Exit 0 when every step passed.
 import assert from 'node:assert/strict';
@@ -50,9 +52,9 @@ async function shot(page, name) {
 }
 
 /** The API as the page sees it, for checks behind the page's back. */
-async function api(path) {
-  const res = await fetch(`${origin}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  assert.equal(res.status, 200, `GET ${path}: ${res.status}`);
+async function api(path, method = 'GET') {
+  const res = await fetch(`${origin}${path}`, { method, headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  assert.equal(res.status, 200, `${method} ${path}: ${res.status}`);
   return res.json();
 }
 
@@ -307,6 +309,30 @@ try {
   assert.equal((await api('/workflow/visual-workflows')).visual_workflows.some((w) => w.name === BROKEN), false, 'nothing was written');
   await shot(page, 'editor-problems');
 
+  begin('a new canvas under a taken name asks before replacing it; a label that is not text is shown as JSON');
+  await page.getByRole('button', { name: 'New', exact: true }).click();
+  await page.getByRole('button', { name: 'Discard and start anew' }).click();
+  await page.getByRole('button', { name: 'Document…' }).click();
+  const labelled = {
+    nodes: [
+      { id: 'start', type: 'trigger', position: { x: 120, y: 20 }, data: { source: 'manual' } },
+      { id: 'wait', type: 'delay', position: { x: 120, y: 170 }, data: { seconds: 5, label: { en: 'Wait' } } },
+    ],
+    edges: [{ id: 'e-start-wait', source: 'start', target: 'wait' }],
+    viewport: { x: 0, y: 0, zoom: 1 },
+  };
+  await page.locator('#document-json').fill(JSON.stringify(labelled));
+  await page.getByRole('button', { name: 'Import onto the canvas' }).click();
+  await page.locator('.react-flow__node[data-id="wait"] .wf-node__label', { hasText: '{"en":"Wait"}' }).waitFor();
+  const before = (await api('/workflow/visual-workflows')).visual_workflows.find((w) => w.name === WORKFLOW);
+  await page.locator('#workflow-name').fill(WORKFLOW);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('dialog').getByRole('heading', { name: `Replace “${WORKFLOW}”?` }).waitFor();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  await status(page, `Not saved: “${WORKFLOW}” exists already`);
+  const after = (await api('/workflow/visual-workflows')).visual_workflows.find((w) => w.name === WORKFLOW);
+  assert.equal(after.version, before.version, 'cancel leaves the workflow of that name alone');
+
   begin('open a workflow written without the editor (by name)');
   await page.getByRole('button', { name: 'New', exact: true }).click();
   await page.getByRole('button', { name: 'Discard and start anew' }).click();
@@ -314,6 +340,34 @@ try {
   await status(page, 'laid out from its definition');
   assert.ok((await page.locator('.react-flow__node').count()) >= 3);
   await page.locator('.react-flow__node[data-id="trigger"]').waitFor();
+
+  begin('a document deleted elsewhere: Save keeps the canvas and creates it anew');
+  await page.locator('.workflows button.link', { hasText: new RegExp(`^${WORKFLOW}$`) }).click();
+  await status(page, `Opened “${WORKFLOW}”`);
+  const gone = (await api('/workflow/visual-workflows')).visual_workflows.find((w) => w.name === WORKFLOW);
+  await api(`/workflow/visual-workflows/${gone.id}`, 'DELETE');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await status(page, 'deleted elsewhere');
+  assert.equal(await page.locator('.react-flow__node').count(), 4, 'the canvas is kept');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await status(page, `Saved “${WORKFLOW}”`);
+  const anew = (await api('/workflow/visual-workflows')).visual_workflows.find((w) => w.name === WORKFLOW);
+  assert.notEqual(anew.id, gone.id, 'saved as a new document');
+
+  begin('an edit made while a save is out stays unsaved');
+  // The coordinator's answer is held back a moment, and the label edited meanwhile.
+  await page.route('**/workflow/visual-workflows/*', async (route) => {
+    if (route.request().method() !== 'PUT') return route.fallback();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    return route.continue();
+  });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await selectNode(page, 'action-1');
+  await page.locator('#field-label').fill('Edited during the save');
+  await status(page, 'the changes made since are not saved yet');
+  await page.locator('.toolbar__name', { hasText: 'unsaved' }).waitFor();
+  await page.unroute('**/workflow/visual-workflows/*');
+  assert.equal((await api(`/workflow/visual-workflows/${anew.id}`)).flow.nodes.find((n) => n.id === 'action-1').data.label, 'Welcome email');
 
   begin('delete a workflow, after confirming');
   await page.getByRole('button', { name: `delete ${WORKFLOW}` }).click();
