@@ -181,7 +181,7 @@ static void collect_nodes(conv_t *c, const cJSON *nodes)
 	cJSON_ArrayForEach(item, nodes) {
 		int i = add_node(c, item, index++);
 		const char *type, *node_type;
-		const cJSON *data;
+		const cJSON *data, *label;
 		rf_node_t *n;
 
 		if (i < 0)
@@ -192,6 +192,14 @@ static void collect_nodes(conv_t *c, const cJSON *nodes)
 		if (data != NULL && !cJSON_IsNull(data) && !cJSON_IsObject(data))
 			def_problem(c->problems, n->id, NULL, "\"data\" must be an object");
 		n->data = cJSON_IsObject(data) ? data : NULL;
+		/*
+		 * The editor shows the label as the node's text; anything but a
+		 * string (an object, a number) would break its page, so it is
+		 * refused here like any other field of the wrong type.
+		 */
+		label = n->data ? cJSON_GetObjectItemCaseSensitive(n->data, "label") : NULL;
+		if (label != NULL && !cJSON_IsString(label) && !cJSON_IsNull(label))
+			def_problem(c->problems, n->id, NULL, "\"label\" must be a string (the text shown on the node)");
 		if (type != NULL && strcmp(type, "trigger") == 0) {
 			n->trigger = true;
 			if (c->trigger < 0)

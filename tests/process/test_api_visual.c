@@ -278,6 +278,10 @@ START_TEST(broken_flows_are_422_with_every_problem_and_write_nothing)
 		  "\"edges\":[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"c\"},{\"id\":\"e2\",\"source\":\"c\",\"target\":\"x\"},"
 		  "{\"id\":\"e3\",\"source\":\"c\",\"sourceHandle\":\"true\",\"target\":\"ghost\"}]}",
 		  "node:x|edge:e2|edge:e3|node:x" },
+		/* A label the editor cannot show as text. */
+		{ "{\"nodes\":[{\"id\":\"t\",\"type\":\"trigger\"},{\"id\":\"a\",\"type\":\"delay\",\"data\":{\"seconds\":1,\"label\":{\"en\":\"Wait\"}}}],"
+		  "\"edges\":[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"a\"}]}",
+		  "node:a" },
 	};
 	long rows;
 

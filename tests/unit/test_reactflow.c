@@ -155,6 +155,10 @@ START_TEST(each_problem_names_its_node_or_edge)
 	expect(flow_text("{}", "{\"id\":\"a\",\"type\":\"delay\",\"data\":[1]}", ""), "node a: \"data\" must be an object");
 	expect(flow_text("{}", "{\"id\":\"a\",\"type\":\"delay\",\"data\":{}}", ""),
 	       "node a: a delay needs exactly one of \"seconds\" or \"until\"");
+	/* The editor renders a label as text: an object there broke its page. */
+	expect(flow_text("{}", "{\"id\":\"a\",\"type\":\"delay\",\"data\":{\"seconds\":1,\"label\":{\"en\":\"Wait\"}}}", ""),
+	       "node a: \"label\" must be a string");
+	expect(flow_text("{\"label\":7}", A, ""), "node t: \"label\" must be a string");
 	expect(flow_text("{}", "{\"id\":\"a\",\"type\":\"action\",\"data\":{\"action\":\"send_fax\"}}", ""),
 	       "node a: \"action\" must be send_email, send_sms or trigger_webhook");
 	expect(flow_text("{}", "{\"id\":\"a\",\"type\":\"webhook\",\"data\":{\"url\":\"ftp://x\"}}", ""),
