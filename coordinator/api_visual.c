@@ -243,6 +243,24 @@ static bool begin_locked(api_reply_t *reply, db_t *db)
 	return res != NULL;
 }
 
+/* Other workflows whose current definition runs this one as a shared flow; malloc'd, NULL if none. */
+static char *referenced_by(db_t *db, const char *workflow_id, const char *name, api_reply_t *reply, bool *failed)
+{
+	const char *params[2] = { workflow_id, name };
+	PGresult *res = step(reply, db,
+			     "SELECT string_agg('\"' || name || '\"', ', ' ORDER BY name) FROM workflow"
+			     " WHERE id <> $1::bigint AND jsonb_path_exists(definition,"
+			     "   '$.nodes.* ? (@.type == \"shared_flow\" && @.workflow == $n)', jsonb_build_object('n', $2::text))",
+			     2, params);
+	char *names = NULL;
+
+	*failed = res == NULL;
+	if (res && !PQgetisnull(res, 0, 0))
+		names = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return names;
+}
+
 typedef struct {
 	char doc_id[24];	/* "" when there is no document yet */
 	char workflow_id[24];	/* "" when there is no definition yet */
@@ -250,9 +268,45 @@ typedef struct {
 } target_t;
 
 /*
+ * Whether the save may give the document's workflow the name t->name. Other
+ * workflows run a shared flow by name, so a rename would leave them naming
+ * a workflow that no longer exists, and they would fail only when run. Like
+ * a delete, it is refused while any does. False after replying.
+ */
+static bool rename_allowed(db_t *db, api_reply_t *reply, const target_t *t)
+{
+	const char *params[1] = { t->workflow_id };
+	char old[4 * NAME_MAX_CHARS + 1];
+	PGresult *res = step(reply, db, "SELECT name FROM workflow WHERE id = $1::bigint", 1, params);
+	char *users;
+	bool failed;
+
+	if (res == NULL)
+		return false;
+	/* Gone (deleted by SQL): nothing can name it; write_both reports the lost race. */
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), t->name) == 0) {
+		PQclear(res);
+		return true;
+	}
+	snprintf(old, sizeof(old), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	users = referenced_by(db, t->workflow_id, old, reply, &failed);
+	if (failed)
+		return false;
+	if (users == NULL)
+		return true;
+	db_rollback(db);
+	api_error(reply, 409, "workflow \"%s\" runs as a shared flow in %s: change those first, then rename it", old,
+		  users);
+	free(users);
+	return false;
+}
+
+/*
  * The document a save writes and the name it gets: by id (PUT; keeping its
  * name unless one is given) or by name (POST). False after replying: an
- * unknown id, or a name another workflow already has.
+ * unknown id, a name another workflow already has, or a rename of a
+ * workflow that others run as a shared flow.
  */
 static bool find_target(api_call_t *call, db_t *db, api_reply_t *reply, target_t *t)
 {
@@ -279,6 +333,8 @@ static bool find_target(api_call_t *call, db_t *db, api_reply_t *reply, target_t
 	}
 	snprintf(t->name, sizeof(t->name), "%s", name ? name : PQgetvalue(res, 0, 2));
 	PQclear(res);
+	if (t->workflow_id[0] && !rename_allowed(db, reply, t))
+		return false;
 	/*
 	 * The name may belong to a workflow already. Without a document of its
 	 * own that workflow is adopted; one with a document of another name, or
@@ -440,24 +496,6 @@ static void save(http_request_t *req, void *data)
 }
 
 /* Deleting --------------------------------------------------------------- */
-
-/* Other workflows whose current definition runs this one as a shared flow; malloc'd, NULL if none. */
-static char *referenced_by(db_t *db, const char *workflow_id, const char *name, api_reply_t *reply, bool *failed)
-{
-	const char *params[2] = { workflow_id, name };
-	PGresult *res = step(reply, db,
-			     "SELECT string_agg('\"' || name || '\"', ', ' ORDER BY name) FROM workflow"
-			     " WHERE id <> $1::bigint AND jsonb_path_exists(definition,"
-			     "   '$.nodes.* ? (@.type == \"shared_flow\" && @.workflow == $n)', jsonb_build_object('n', $2::text))",
-			     2, params);
-	char *names = NULL;
-
-	*failed = res == NULL;
-	if (res && !PQgetisnull(res, 0, 0))
-		names = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return names;
-}
 
 /* The active executions of the workflow, oldest first; NULL after fail(). */
 static PGresult *active_executions(api_reply_t *reply, db_t *db, const char *workflow_id)

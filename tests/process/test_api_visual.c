@@ -2,8 +2,9 @@
  * test_api_visual.c - the visual workflow endpoints of a running
  * wf-coordinator (on a free port) with a running wf-worker pool, over real
  * HTTP (libcurl, through httpc.h): React Flow documents are saved,
- * converted, executed by name and followed through their history; broken
- * ones are 422 and write nothing; a changed flow makes version 2 while a
+ * converted, executed by name and followed through their history; a
+ * workflow another runs as a shared flow is not renamed; broken ones are
+ * 422 and write nothing; a changed flow makes version 2 while a
  * running execution keeps version 1; deleting a workflow with an active
  * execution is 409, and with ?force=true cancels it; node-types lists every
  * type with its schema; the editor's helpers list the email templates and
@@ -257,6 +258,34 @@ START_TEST(valid_flows_save_convert_and_run)
 	cJSON_Delete(detail);
 	ck_assert_str_eq(testdb_text(env.db, "SELECT recipient || ' ' || template || ' ' || status FROM email_logs", 0, NULL),
 			 "test-ada@example.com generic_welcome sent");
+
+	/*
+	 * test-parent runs test-mail by name: renaming test-mail would make it
+	 * fail at run time, so the rename is refused and changes nothing. A
+	 * rename that no workflow depends on goes through.
+	 */
+	{
+		char mail_id[24], linear_id[24];
+		long rows = testdb_long(env.db, ROWS, 0, NULL);
+
+		snprintf(mail_id, sizeof(mail_id), "%ld",
+			 testdb_long(env.db, "SELECT id FROM visual_workflow WHERE name = 'test-mail'", 0, NULL));
+		snprintf(linear_id, sizeof(linear_id), "%ld",
+			 testdb_long(env.db, "SELECT id FROM visual_workflow WHERE name = 'test-linear'", 0, NULL));
+		ck_assert_int_eq(save(mail_id, "test-mail-2", mail, &reply), 409);
+		ck_assert_msg(strstr(json_string(reply, "error"), "\"test-mail\" runs as a shared flow in \"test-parent\"") != NULL,
+			      "%s", json_string(reply, "error"));
+		cJSON_Delete(reply);
+		ck_assert_int_eq(testdb_long(env.db, "SELECT count(*) FROM visual_workflow v JOIN workflow w ON w.id = v.workflow_id"
+					     " WHERE v.name = 'test-mail' AND w.name = 'test-mail' AND w.version = 1", 0, NULL), 1);
+		ck_assert_int_eq(testdb_long(env.db, ROWS, 0, NULL), rows);
+		/* Saved again under its own name, it is no rename. */
+		ck_assert_int_eq(save(mail_id, "test-mail", mail, NULL), 200);
+		ck_assert_int_eq(save(linear_id, "test-linear-2", linear, &reply), 200);
+		ck_assert_str_eq(json_string(reply, "name"), "test-linear-2");
+		cJSON_Delete(reply);
+		ck_assert_int_eq(testdb_long(env.db, "SELECT count(*) FROM workflow WHERE name = 'test-linear-2'", 0, NULL), 1);
+	}
 	stop();
 }
 END_TEST
