@@ -476,11 +476,25 @@ static char *print_or_null(const cJSON *item)
 }
 
 /*
+ * Whether a refused statement raised one of the engine's own errors (see
+ * sql/004_executions.sql): an unknown workflow, one not active or invalid,
+ * unusable input. Their messages are written for people, and say why.
+ */
+static bool engine_error(const PGresult *res)
+{
+	const char *state = db_sqlstate(res);
+
+	return strcmp(state, "WF404") == 0 || strcmp(state, "WF409") == 0 || strcmp(state, "WF422") == 0;
+}
+
+/*
  * Records one step's outcome; returns 0, 1 when the statement failed
  * without losing the connection (the transaction is then aborted), -1 when
- * the connection is gone.
+ * the connection is gone. After 1, why holds the database's reason when it
+ * is an engine error, else "".
  */
-static int finish_step(runner_t *r, step_t *s, const char *verb_override, const char *error)
+static int finish_step(runner_t *r, step_t *s, const char *verb_override, const char *error, char *why,
+		       size_t why_size)
 {
 	char run_at[32];
 	char *result = print_or_null(s->out.result);
@@ -508,8 +522,10 @@ static int finish_step(runner_t *r, step_t *s, const char *verb_override, const 
 	res = db_run(r->db, "runner_finish", 10, params);
 	if (!db_ok(res)) {
 		rc = db_transient(r->db, res) && !db_connected(r->db) ? -1 : 1;
-		log_warn("could not record step %s of %s: %s", s->node_id, s->execution_id,
-			 db_error_message(res, msg, sizeof(msg)));
+		db_error_message(res, msg, sizeof(msg));
+		log_warn("could not record step %s of %s: %s", s->node_id, s->execution_id, msg);
+		if (why_size > 0)
+			snprintf(why, why_size, "%s", engine_error(res) ? msg : "");
 	} else if (strcmp(PQgetvalue(res, 0, 0), "stale") == 0) {
 		log_info("step %s of %s was rescued from this worker; its outcome is dropped",
 			 s->node_id, s->execution_id);
@@ -616,10 +632,17 @@ static char *pending_json(runner_t *r)
  */
 static int commit_step(runner_t *r, step_t *s)
 {
-	int rc = finish_step(r, s, NULL, NULL);
+	char why[256] = "";
+	int rc = finish_step(r, s, NULL, NULL, why, sizeof(why));
 
+	/*
+	 * A shared flow whose workflow is gone (renamed or deleted since its
+	 * parent was validated) is refused here, when its child is created: the
+	 * step's error then says so rather than only that recording failed.
+	 */
 	if (rc > 0)
-		rc = finish_step(r, s, "fail", "internal error: the step's outcome could not be recorded");
+		rc = finish_step(r, s, "fail", why[0] ? why : "internal error: the step's outcome could not be recorded",
+				 NULL, 0);
 	if (rc < 0)
 		return -1;
 	s->committed = true;

@@ -245,8 +245,8 @@ START_TEST(shared_flows_run_as_children)
 	testdb_t *t = testdb_new("shared");
 	peer_t *hook = peer_must_start("http_receiver.py", NULL);
 	pid_t pool = start_pool(2, NULL);
-	char ok_id[64], bad_id[64];
-	const char *pok[1] = { ok_id }, *pbad[1] = { bad_id };
+	char ok_id[64], bad_id[64], gone_id[64];
+	const char *pok[1] = { ok_id }, *pbad[1] = { bad_id }, *pgone[1] = { gone_id };
 
 	fixture_workflow(t, "test-child", "{\"start\":\"c1\",\"nodes\":{\"c1\":{\"type\":\"noop\",\"next\":\"c2\"},"
 					 "\"c2\":{\"type\":\"action\",\"action\":\"send_email\",\"template\":\"value_highlight\"}}}");
@@ -257,9 +257,19 @@ START_TEST(shared_flows_run_as_children)
 	fixture_workflow(t, "test-parent-bad", "{\"start\":\"p1\",\"nodes\":{\"p1\":{\"type\":\"shared_flow\",\"workflow\":\"test-bad-child\",\"next\":\"p2\"},"
 					      "\"p2\":{\"type\":\"noop\"}}}");
 	snprintf(ok_id, sizeof(ok_id), "%s", fixture_execution(t, "test-parent", "{\"user\":{\"email\":\"test-kid@example.com\"}}"));
+	/* Valid when saved, but its shared flow has been renamed or deleted since. */
+	fixture_workflow(t, "test-parent-gone", "{\"start\":\"p1\",\"nodes\":{\"p1\":{\"type\":\"shared_flow\",\"workflow\":\"test-gone\",\"next\":null}}}");
 	snprintf(bad_id, sizeof(bad_id), "%s", fixture_execution(t, "test-parent-bad", NULL));
+	snprintf(gone_id, sizeof(gone_id), "%s", fixture_execution(t, "test-parent-gone", NULL));
 	ck_assert(wait_status(t, ok_id, "completed", 15000));
 	ck_assert(wait_status(t, bad_id, "failed", 15000));
+	ck_assert(wait_status(t, gone_id, "failed", 15000));
+	/* The step's error says why, not only that its outcome could not be recorded. */
+	ck_assert_str_eq(testdb_text(t, "SELECT last_error FROM workflow_executions WHERE id = $1::uuid", 1, pgone),
+			 "workflow \"test-gone\" not found");
+	ck_assert_str_eq(testdb_text(t, "SELECT error FROM workflow_execution_history WHERE execution_id = $1::uuid"
+				       " AND node_id = 'p1' AND to_status = 'stepFailed'", 1, pgone),
+			 "workflow \"test-gone\" not found");
 	/* The child ran with the parent's context and finished first. */
 	ck_assert_str_eq(testdb_text(t, "SELECT c.status || ' ' || c.workflow_name FROM workflow_executions c"
 				       " WHERE c.parent_execution_id = $1::uuid", 1, pok), "completed test-child");
