@@ -61,15 +61,28 @@ static void delayed(http_request_t *req, void *data)
 
 static void recover_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
-	char dead_after[32];
+	char dead_after[32], rescued[16];
 	const char *params[1] = { dead_after };
+	const char *counted[1] = { rescued };
+	PGresult *res;
 
 	snprintf(dead_after, sizeof(dead_after), "%d seconds", call->cfg->worker_dead_after_s);
+	res = db_query(db, "SELECT wf_rescue_steps($1::interval)", 1, params);
+	if (!db_ok(res)) {
+		api_db_error(reply, db, res);
+		PQclear(res);
+		return;
+	}
+	snprintf(rescued, sizeof(rescued), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	/*
+	 * A statement of its own: one statement sees the database as it was when
+	 * it began, so statistics read beside the rescue would not show it.
+	 */
 	api_query_json(reply, db, 200, NULL,
-		       "WITH r AS (SELECT wf_rescue_steps($1::interval) AS n)"
-		       " SELECT jsonb_build_object('rescued', r.n, 'statistics', to_jsonb(s))"
-		       " FROM r, wf_recovery_statistics s",
-		       1, params);
+		       "SELECT jsonb_build_object('rescued', $1::integer, 'statistics', to_jsonb(s))"
+		       " FROM wf_recovery_statistics s",
+		       1, counted);
 }
 
 static void recover(http_request_t *req, void *data)

@@ -451,6 +451,40 @@ START_TEST(operations_endpoints_and_metrics)
 }
 END_TEST
 
+/*
+ * /recovery/recover answers with the statistics as they are after its
+ * rescue. The sweeper is kept out of the way, so that the rescue is the
+ * endpoint's.
+ */
+START_TEST(recover_reports_the_statistics_after_its_rescue)
+{
+	testdb_t *t = testdb_new("apirecover");
+	const char *env[] = { "SWEEP_INTERVAL_MS=600000", NULL };
+	pid_t coord;
+	httpc_reply_t r;
+	const cJSON *stats;
+
+	fixture_workflow(t, "test-one", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	coord = httpc_start_coordinator(env, base, sizeof(base));
+	/* A step whose lease ran out: stuck before the rescue, due after it. */
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-one\"}", 201);
+	httpc_free(&r);
+	testdb_exec(t, "UPDATE wf_steps SET status = 'claimed', claimed_at = now() - interval '2 minutes',"
+		       " lease_expires_at = now() - interval '1 minute'");
+	r = expect("GET", "/workflow/recovery/statistics", NULL, 200);
+	ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "stuck")), 1);
+	httpc_free(&r);
+	r = expect("POST", "/workflow/recovery/recover", NULL, 200);
+	stats = cJSON_GetObjectItem(r.json, "statistics");
+	ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "rescued")), 1);
+	ck_assert_msg((int)cJSON_GetNumberValue(cJSON_GetObjectItem(stats, "stuck")) == 0, "%s", r.body);
+	ck_assert_msg((int)cJSON_GetNumberValue(cJSON_GetObjectItem(stats, "steps_due")) == 1, "%s", r.body);
+	httpc_free(&r);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 /* The status of /health (and the database's state in it) once it is wanted, or the last seen. */
 static long health_until(const char *path, long want, int timeout_ms, char *database, size_t size)
 {
@@ -624,6 +658,7 @@ END_TEST
 
 RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
-	    trigger_and_test_endpoints, operations_endpoints_and_metrics, health_says_unresponsive_while_the_database_hangs,
+	    trigger_and_test_endpoints, operations_endpoints_and_metrics,
+	    recover_reports_the_statistics_after_its_rescue, health_says_unresponsive_while_the_database_hangs,
 	    racing_subscriptions_of_one_new_address_make_one_user,
 	    newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user, a_hundred_concurrent_clients)
