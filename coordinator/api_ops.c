@@ -45,10 +45,14 @@ static void delayed_work(api_call_t *call, db_t *db, api_reply_t *reply)
 		api_error(reply, 503, "the database is not reachable");
 		return;
 	}
+	/*
+	 * Overdue as the view wf_delays_due (and so /recovery/statistics) counts
+	 * it: a paused execution's delay waits for the resume, so is never overdue.
+	 */
 	api_query_json(reply, db, 200, NULL,
 		       "SELECT jsonb_build_object("
 		       " 'due_steps', (SELECT count(*) FROM wf_steps WHERE status = 'ready' AND run_at <= now()),"
-		       " 'overdue_delays', (SELECT count(*) FROM workflow_delays WHERE status = 'waiting' AND resume_at <= now()),"
+		       " 'overdue_delays', (SELECT count(*) FROM wf_delays_due WHERE overdue),"
 		       " 'next_due', (SELECT min(run_at) FROM wf_steps WHERE status = 'ready' AND run_at > now() AND run_at < 'infinity'),"
 		       " 'workers_woken', true)",
 		       0, NULL);

@@ -485,6 +485,50 @@ START_TEST(recover_reports_the_statistics_after_its_rescue)
 }
 END_TEST
 
+/*
+ * /process/delayed counts overdue delays as wf_delays_due (and so
+ * /recovery/statistics) does: a paused execution's delay is not overdue.
+ */
+START_TEST(delayed_does_not_count_a_paused_delay_as_overdue)
+{
+	testdb_t *t = testdb_new("apidelayed");
+	pid_t coord;
+	httpc_reply_t r;
+	char paused[64], path[160];
+
+	fixture_workflow(t, "test-one", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	/* Two delays an hour late, one of a paused execution: only the other is overdue. */
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"start\":false}", 201);
+	httpc_free(&r);
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-one\",\"start\":false}", 201);
+	snprintf(paused, sizeof(paused), "%s", id_of(&r, "execution_id"));
+	httpc_free(&r);
+	snprintf(path, sizeof(path), "/workflow/executions/%s/pause", paused);
+	r = expect("POST", path, NULL, 200);
+	httpc_free(&r);
+	testdb_exec(t, "INSERT INTO workflow_delays (execution_id, node_id, resume_at)"
+		       " SELECT id, 'a', now() - interval '1 hour' FROM workflow_executions");
+	r = expect("POST", "/workflow/process/delayed", NULL, 200);
+	ck_assert_msg((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "overdue_delays")) == 1, "%s", r.body);
+	httpc_free(&r);
+	{
+		const char *params[1] = { paused };
+
+		ck_assert_int_eq(testdb_long(t, "WITH d AS (DELETE FROM workflow_delays WHERE execution_id <> $1::uuid RETURNING 1)"
+					     " SELECT count(*) FROM d", 1, params), 1);
+	}
+	r = expect("POST", "/workflow/process/delayed", NULL, 200);
+	ck_assert_msg((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "overdue_delays")) == 0, "%s", r.body);
+	httpc_free(&r);
+	r = expect("GET", "/workflow/recovery/statistics", NULL, 200);
+	ck_assert_msg(cJSON_IsNull(cJSON_GetObjectItem(r.json, "oldest_overdue_delay")), "%s", r.body);
+	httpc_free(&r);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 /* The status of /health (and the database's state in it) once it is wanted, or the last seen. */
 static long health_until(const char *path, long want, int timeout_ms, char *database, size_t size)
 {
@@ -659,6 +703,6 @@ END_TEST
 RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
 	    trigger_and_test_endpoints, operations_endpoints_and_metrics,
-	    recover_reports_the_statistics_after_its_rescue, health_says_unresponsive_while_the_database_hangs,
-	    racing_subscriptions_of_one_new_address_make_one_user,
+	    recover_reports_the_statistics_after_its_rescue, delayed_does_not_count_a_paused_delay_as_overdue,
+	    health_says_unresponsive_while_the_database_hangs, racing_subscriptions_of_one_new_address_make_one_user,
 	    newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user, a_hundred_concurrent_clients)
