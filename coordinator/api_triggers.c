@@ -27,17 +27,21 @@
 
 /*
  * A user id: the given one, or the one with this email (created when
- * missing). NULL on error. Call inside a transaction: two requests with one
+ * missing). NULL on error. An address matches regardless of case, as mail
+ * systems treat it; with exact, only as written. The test endpoints ask for
+ * exact: their rows are found again by the case-sensitive "test-" prefix, so
+ * a test row must never land on a real user whose address differs in case. Call inside a transaction: two requests with one
  * new address would otherwise both miss it and both insert (dummy_users has
  * no unique email), so the look-up and the insert hold an advisory lock on
  * the address until the transaction ends. The lock's two-key form keeps it
  * apart from the single-key locks elsewhere (migrations).
  */
 static char *resolve_user(db_t *db, api_reply_t *reply, const char *user_id, const char *email,
-			  const char *name)
+			  const char *name, bool exact)
 {
 	const char *params[2] = { user_id ? user_id : email, name ? name : "" };
 	const char *sql = user_id ? "SELECT id FROM dummy_users WHERE id = $1::bigint"
+			  : exact ? "SELECT id FROM dummy_users WHERE email = $1 ORDER BY id LIMIT 1"
 				  : "SELECT id FROM dummy_users WHERE lower(email) = lower($1) ORDER BY id LIMIT 1";
 	PGresult *res;
 	char *id = NULL;
@@ -73,7 +77,7 @@ static char *resolve_user(db_t *db, api_reply_t *reply, const char *user_id, con
 }
 
 void api_create_subscription(db_t *db, api_reply_t *reply, const char *user_id, const char *email,
-			     const char *name, const char *type)
+			     const char *name, const char *type, bool exact)
 {
 	const char *tparams[1] = { type };
 	PGresult *res = NULL;
@@ -91,7 +95,7 @@ void api_create_subscription(db_t *db, api_reply_t *reply, const char *user_id, 
 			api_db_error(reply, db, res);
 		goto out;
 	}
-	user = resolve_user(db, reply, user_id, email, name);
+	user = resolve_user(db, reply, user_id, email, name, exact);
 	if (user == NULL)
 		goto out;
 	{
@@ -214,7 +218,7 @@ static void subscribe_work(api_call_t *call, db_t *db, api_reply_t *reply)
 	person_t *p = call->arg;
 
 	api_create_subscription(db, reply, p->has_user ? p->user_id : NULL, json_string(call->body, "email"),
-				json_string(call->body, "name"), json_string(call->body, "subscription_type"));
+				json_string(call->body, "name"), json_string(call->body, "subscription_type"), false);
 	free(p);
 }
 

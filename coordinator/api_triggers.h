@@ -9,9 +9,13 @@
 
 #include "api.h"
 
-/* Inserts a subscription (and its user, when given by email) in one transaction; 201 with ids. */
+/*
+ * Inserts a subscription (and its user, when given by email) in one
+ * transaction; 201 with ids. An email matches an existing user regardless of
+ * case, or, with exact, only as written (the test endpoints' "test-" rows).
+ */
 void api_create_subscription(db_t *db, api_reply_t *reply, const char *user_id, const char *email,
-			     const char *name, const char *type);
+			     const char *name, const char *type, bool exact);
 /* Inserts a newsletter signup; 201 with its id. */
 void api_create_newsletter(db_t *db, api_reply_t *reply, const char *user_id, const char *email,
 			   const char *name);

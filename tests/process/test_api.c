@@ -452,6 +452,41 @@ START_TEST(operations_endpoints_and_metrics)
 END_TEST
 
 /*
+ * Test rows are found again by the case-sensitive "test-" prefix, so the
+ * test endpoints must keep to exactly that address: a real user whose
+ * address differs only in case gets nothing, and clearing removes it all.
+ */
+START_TEST(test_subscriptions_never_land_on_a_real_user)
+{
+	testdb_t *t = testdb_new("apitestcase");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	httpc_reply_t r;
+	char real[24];
+
+	snprintf(real, sizeof(real), "%s",
+		 testdb_text(t, "INSERT INTO dummy_users (email, name) VALUES ('Test-Alice@corp.com', 'Real Alice') RETURNING id",
+			     0, NULL));
+	r = expect("POST", "/workflow/test/subscription", "{\"email\":\"test-alice@corp.com\",\"subscription_type\":\"podcast\"}", 201);
+	ck_assert_str_eq(id_of(&r, "email"), "test-alice@corp.com");
+	ck_assert_int_ne((long)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "user_id")), atol(real));
+	httpc_free(&r);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE workflow_name = 'podcast_welcome'", 1, 10000), 1);
+	{
+		const char *params[1] = { real };
+
+		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE user_id = $1::bigint", 1, params), 0);
+	}
+	r = expect("DELETE", "/workflow/test/data", NULL, 200);
+	httpc_free(&r);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions", 0, NULL), 0);
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(email, ',') FROM dummy_users", 0, NULL), "Test-Alice@corp.com");
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+/*
  * /recovery/recover answers with the statistics as they are after its
  * rescue. The sweeper is kept out of the way, so that the rescue is the
  * endpoint's.
@@ -702,7 +737,8 @@ END_TEST
 
 RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
-	    trigger_and_test_endpoints, operations_endpoints_and_metrics,
-	    recover_reports_the_statistics_after_its_rescue, delayed_does_not_count_a_paused_delay_as_overdue,
-	    health_says_unresponsive_while_the_database_hangs, racing_subscriptions_of_one_new_address_make_one_user,
+	    trigger_and_test_endpoints, test_subscriptions_never_land_on_a_real_user,
+	    operations_endpoints_and_metrics, recover_reports_the_statistics_after_its_rescue,
+	    delayed_does_not_count_a_paused_delay_as_overdue, health_says_unresponsive_while_the_database_hangs,
+	    racing_subscriptions_of_one_new_address_make_one_user,
 	    newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user, a_hundred_concurrent_clients)
