@@ -56,14 +56,31 @@ static void newsletter_work(api_call_t *call, db_t *db, api_reply_t *reply)
 	free(p);
 }
 
-static void make_person(http_request_t *req, void *data, api_work_fn work)
+/*
+ * with_type: the request may name a subscription_type. Absent or null it is
+ * "united"; anything but a string is refused rather than read as absent, so
+ * that a malformed request changes nothing.
+ */
+static void make_person(http_request_t *req, void *data, api_work_fn work, bool with_type)
 {
 	cJSON *body = http_request_json(req);
 	test_person_t *p = calloc(1, sizeof(*p));
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(body, "subscription_type");
 	char user_id[24];
 	bool has_user;
 
-	if (body == NULL || p == NULL || !test_email(req, body, p->email, sizeof(p->email))) {
+	if (body == NULL || p == NULL) {
+		cJSON_Delete(body);
+		free(p);
+		return;
+	}
+	if (with_type && type && !cJSON_IsNull(type) && !cJSON_IsString(type)) {
+		http_respond_error(req, 400, "\"subscription_type\" must be a type's name (a string), e.g. \"united\"");
+		cJSON_Delete(body);
+		free(p);
+		return;
+	}
+	if (!test_email(req, body, p->email, sizeof(p->email))) {
 		cJSON_Delete(body);
 		free(p);
 		return;
@@ -82,12 +99,12 @@ static void make_person(http_request_t *req, void *data, api_work_fn work)
 
 static void subscription(http_request_t *req, void *data)
 {
-	make_person(req, data, subscription_work);
+	make_person(req, data, subscription_work, true);
 }
 
 static void newsletter(http_request_t *req, void *data)
 {
-	make_person(req, data, newsletter_work);
+	make_person(req, data, newsletter_work, false);
 }
 
 /*

@@ -486,6 +486,21 @@ START_TEST(test_subscriptions_never_land_on_a_real_user)
 }
 END_TEST
 
+/* A subscription_type that is not a string is refused, not read as the default "united". */
+START_TEST(test_subscription_type_must_be_a_string)
+{
+	testdb_t *t = testdb_new("apitesttype");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+
+	expect_error("POST", "/workflow/test/subscription", "{\"subscription_type\":5}", 400, "subscription_type");
+	expect_error("POST", "/workflow/test/subscription", "{\"subscription_type\":[\"podcast\"]}", 400, "subscription_type");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_users", 0, NULL), 0);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 /*
  * /recovery/recover answers with the statistics as they are after its
  * rescue. The sweeper is kept out of the way, so that the rescue is the
@@ -738,7 +753,7 @@ END_TEST
 RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
 	    trigger_and_test_endpoints, test_subscriptions_never_land_on_a_real_user,
-	    operations_endpoints_and_metrics, recover_reports_the_statistics_after_its_rescue,
-	    delayed_does_not_count_a_paused_delay_as_overdue, health_says_unresponsive_while_the_database_hangs,
-	    racing_subscriptions_of_one_new_address_make_one_user,
+	    test_subscription_type_must_be_a_string, operations_endpoints_and_metrics,
+	    recover_reports_the_statistics_after_its_rescue, delayed_does_not_count_a_paused_delay_as_overdue,
+	    health_says_unresponsive_while_the_database_hangs, racing_subscriptions_of_one_new_address_make_one_user,
 	    newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user, a_hundred_concurrent_clients)
