@@ -134,10 +134,32 @@ static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 	free(context_text);
 }
 
+/*
+ * The member of the context (user.email or newsletter.email) that a test
+ * execution would write to without the "test-" prefix, or NULL. Only the
+ * prefix makes the mail it sends, and the log of that mail, test data: a
+ * real address would get mail from a test, and clearing the test data would
+ * then delete the record of it.
+ */
+static const char *real_address(const cJSON *context)
+{
+	static const char *const members[] = { "user", "newsletter" };
+	static const char *const names[] = { "\"context.user.email\"", "\"context.newsletter.email\"" };
+
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		const char *email = json_string(cJSON_GetObjectItemCaseSensitive(context, members[i]), "email");
+
+		if (email && strncmp(email, "test-", 5) != 0)
+			return names[i];
+	}
+	return NULL;
+}
+
 static void execute(http_request_t *req, void *data)
 {
 	cJSON *body = http_request_json(req);
 	const cJSON *context;
+	const char *real;
 
 	if (body == NULL)
 		return;
@@ -146,6 +168,11 @@ static void execute(http_request_t *req, void *data)
 		http_respond_error(req, 400, "\"workflow\" (the workflow's name) is required, as a string");
 	} else if (context && !cJSON_IsNull(context) && !cJSON_IsObject(context)) {
 		http_respond_error(req, 400, "\"context\" must be an object");
+	} else if ((real = real_address(context)) != NULL) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "test data uses addresses that start with \"test-\"; %s does not", real);
+		http_respond_error(req, 400, msg);
 	} else {
 		api_run(req, data, execute_work, body, NULL);
 		return;

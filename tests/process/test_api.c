@@ -486,6 +486,33 @@ START_TEST(test_subscriptions_never_land_on_a_real_user)
 }
 END_TEST
 
+/* A test execution writes only to "test-" addresses; anything else is refused and changes nothing. */
+START_TEST(test_executions_write_only_to_test_addresses)
+{
+	testdb_t *t = testdb_new("apitestexec");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	httpc_reply_t r;
+
+	expect_error("POST", "/workflow/test/execute",
+		     "{\"workflow\":\"united_welcome\",\"context\":{\"user\":{\"email\":\"real.person@customer.com\"}}}", 400,
+		     "context.user.email");
+	expect_error("POST", "/workflow/test/execute",
+		     "{\"workflow\":\"newsletter_welcome\",\"context\":{\"newsletter\":{\"email\":\"Test-Reader@example.com\"}}}", 400,
+		     "context.newsletter.email");
+	expect_error("POST", "/workflow/test/execute",
+		     "{\"workflow\":\"newsletter_welcome\",\"context\":{\"user\":{\"email\":\"test-u@example.com\"},"
+		     "\"newsletter\":{\"email\":\"reader@example.com\"}}}", 400, "test-");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+	r = expect("POST", "/workflow/test/execute",
+		   "{\"workflow\":\"newsletter_welcome\",\"context\":{\"user\":{\"email\":\"test-u@example.com\"},"
+		   "\"newsletter\":{\"email\":\"test-reader@example.com\"}}}", 201);
+	httpc_free(&r);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 1);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 /* A subscription_type that is not a string is refused, not read as the default "united". */
 START_TEST(test_subscription_type_must_be_a_string)
 {
@@ -753,7 +780,8 @@ END_TEST
 RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
 	    trigger_and_test_endpoints, test_subscriptions_never_land_on_a_real_user,
-	    test_subscription_type_must_be_a_string, operations_endpoints_and_metrics,
-	    recover_reports_the_statistics_after_its_rescue, delayed_does_not_count_a_paused_delay_as_overdue,
-	    health_says_unresponsive_while_the_database_hangs, racing_subscriptions_of_one_new_address_make_one_user,
+	    test_subscription_type_must_be_a_string, test_executions_write_only_to_test_addresses,
+	    operations_endpoints_and_metrics, recover_reports_the_statistics_after_its_rescue,
+	    delayed_does_not_count_a_paused_delay_as_overdue, health_says_unresponsive_while_the_database_hangs,
+	    racing_subscriptions_of_one_new_address_make_one_user,
 	    newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user, a_hundred_concurrent_clients)
