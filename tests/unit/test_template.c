@@ -398,6 +398,29 @@ START_TEST(syntax_errors_name_file_line_and_column)
 }
 END_TEST
 
+/*
+ * Rendered text goes into mail parts labelled UTF-8, so a template that is
+ * not UTF-8 (say, saved as Latin-1) must fail when it is compiled, naming
+ * where, instead of at every send.
+ */
+START_TEST(invalid_utf8_is_refused_at_compile_time)
+{
+	/* Valid text with characters of every length still compiles. */
+	const char *ok = "\x41 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+	tpl_t *tpl = NULL;
+	char err[256];
+
+	expect_error("Caf\xe9 news", "t.hbs:1:4: invalid UTF-8 (byte 0xE9)");
+	expect_error("\xc3\xa9t\xc3\xa9\n{{a}} \xff", "t.hbs:2:7: invalid UTF-8 (byte 0xFF)");
+	expect_error("{{a}}\xc0\xaf", "t.hbs:1:6: invalid UTF-8 (byte 0xC0)");     /* overlong */
+	expect_error("x\xed\xa0\x80", "t.hbs:1:2: invalid UTF-8 (byte 0xED)");     /* surrogate */
+	expect_error("ab\xe2\x82", "t.hbs:1:3: invalid UTF-8 (byte 0xE2)");        /* cut short */
+	expect_error("{{!-- \x80 --}}", "t.hbs:1:7: invalid UTF-8 (byte 0x80)"); /* even in a comment */
+	ck_assert_int_eq(tpl_compile(ok, strlen(ok), "t.hbs", NULL, &tpl, err, sizeof(err)), 0);
+	tpl_free(tpl);
+}
+END_TEST
+
 START_TEST(nesting_is_limited_at_compile_time)
 {
 	size_t n = TPL_MAX_NESTING + 1;
@@ -551,7 +574,8 @@ RUNNER_MAIN("template", 30, paths, missing_values_render_empty, escaping_every_s
 	    else_if_chains, each_over_arrays, each_over_objects, each_else_when_nothing_to_iterate,
 	    with_blocks, comments, whitespace_control, standalone_lines, partials,
 	    standalone_partials_are_indented, escaped_tags, compile_once_render_many, no_escape_option,
-	    syntax_errors_name_file_line_and_column, nesting_is_limited_at_compile_time,
+	    syntax_errors_name_file_line_and_column, invalid_utf8_is_refused_at_compile_time,
+	    nesting_is_limited_at_compile_time,
 	    output_size_is_capped, partial_recursion_is_limited, work_is_limited,
 	    largest_template_compiles_in_linear_space, lengths_count_as_work,
 	    oversized_template_is_refused, partials_are_checked_when_added,

@@ -166,6 +166,21 @@ START_TEST(syntax_errors_name_the_file)
 }
 END_TEST
 
+/* A file saved as Latin-1 fails the load, naming the file and the byte's place. */
+START_TEST(invalid_utf8_fails_the_load)
+{
+	make_root();
+	put_email("generic_welcome", "Caf\xe9 news", "ok", "ok");
+	expect_load_error(-EINVAL, "generic_welcome/subject.hbs:1:4: invalid UTF-8 (byte 0xE9)");
+	cleanup();
+	make_root();
+	put("partials/footer.hbs", "\xa9 2026");
+	put_email("t", "s", "t", "h");
+	expect_load_error(-EINVAL, "partials/footer.hbs:1:1: invalid UTF-8 (byte 0xA9)");
+	cleanup();
+}
+END_TEST
+
 START_TEST(missing_partials_fail_the_load)
 {
 	make_root();
@@ -289,5 +304,5 @@ END_TEST
 
 RUNNER_MAIN("template_set", 30, loads_the_layout, renders_three_parts_with_their_escaping,
 	    subject_is_folded_to_one_line, unknown_template_is_enoent, syntax_errors_name_the_file,
-	    missing_partials_fail_the_load, partials_may_call_each_other, layout_mistakes_are_errors,
+	    invalid_utf8_fails_the_load, missing_partials_fail_the_load, partials_may_call_each_other, layout_mistakes_are_errors,
 	    folder_errors, default_dir_is_a_template_folder, read_file_limits)
