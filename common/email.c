@@ -36,6 +36,7 @@
 #define QP_LINE 76	   /* RFC 2045: an encoded line, soft break included */
 #define WORD_OVERHEAD 12   /* "=?UTF-8?B?" and "?=" */
 #define LONGEST_WORD 900   /* an ASCII word longer than this is encoded so lines stay under 998 */
+#define STRUCTURED_WORD_MAX 998 /* RFC 5322's line limit: a word that cannot be folded */
 #define MAILBOX_MAX 256
 #define NAME_MAX_PLAIN 64  /* longer display names are encoded, which folds them */
 
@@ -303,6 +304,45 @@ static void write_unstructured(FILE *f, const char *name, const char *value)
 	fputs("\r\n", f);
 }
 
+/*
+ * Writes an extra header's value as it is, folding only at its white space:
+ * the callers' headers (List-Unsubscribe and the like) are structured, and
+ * RFC 2047 forbids encoded words in them. check_message has made sure the
+ * value is printable ASCII and that every word fits on a line.
+ */
+static void write_structured(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, "%s:", name);
+	write_folded(f, strlen(name) + 1, value);
+	fputs("\r\n", f);
+}
+
+char *email_list_unsubscribe(const char *url)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(url);
+	/* At most three bytes for each of the URL's, the brackets and the NUL. */
+	char *out = malloc(3 * len + 3), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	*o++ = '<';
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		/* Bytes a URI may not hold as they are (RFC 3986), and the angle
+		 * brackets and quote that would end or confuse the bracketed form. */
+		if (*p <= 0x20 || *p >= 0x7f || *p == '<' || *p == '>' || *p == '"') {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 0xf];
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o++ = '>';
+	*o = '\0';
+	return out;
+}
+
 /* A display name that can go out as it is: atoms separated by single spaces. */
 static bool plain_phrase(const char *s)
 {
@@ -481,6 +521,28 @@ static int check_value(const char *what, const char *value, char *err, size_t er
 	return 0;
 }
 
+/*
+ * Whether an extra header's value can go out as it is (write_structured):
+ * printable ASCII or tabs, no word so long that its line would pass the
+ * 998-octet limit of RFC 5322 even after folding.
+ */
+static bool structured_value_valid(const char *name, const char *value)
+{
+	size_t word = strlen(name) + 2; /* the first word shares its line with "Name: " */
+
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		bool space = *p == ' ' || *p == '\t';
+
+		if ((*p < 0x20 && *p != '\t') || *p >= 0x7f)
+			return false;
+		/* A fold goes before a run of white space, which starts the next line. */
+		word = space && p != (const unsigned char *)value && p[-1] != ' ' && p[-1] != '\t' ? 1 : word + 1;
+		if (word > STRUCTURED_WORD_MAX)
+			return false;
+	}
+	return true;
+}
+
 /* Every check email_build makes before writing anything. */
 static int check_message(const email_message_t *msg, const char *from, char *from_name,
 			 char *from_addr, char *id, size_t idlen, char *err, size_t errlen)
@@ -527,6 +589,12 @@ static int check_message(const email_message_t *msg, const char *from, char *fro
 		}
 		if (check_value(h->name, h->value, err, errlen) < 0)
 			return -1;
+		if (!structured_value_valid(h->name, h->value)) {
+			snprintf(err, errlen,
+				 "extra header %s must be printable ASCII in words of at most %d octets",
+				 h->name, STRUCTURED_WORD_MAX);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -557,7 +625,7 @@ int email_build(const email_message_t *msg, const char *from, char **out, size_t
 	fprintf(f, "Message-ID: <%s>\r\n", id);
 	fputs("MIME-Version: 1.0\r\n", f);
 	for (size_t i = 0; i < msg->nheaders; i++)
-		write_unstructured(f, msg->headers[i].name, msg->headers[i].value);
+		write_structured(f, msg->headers[i].name, msg->headers[i].value);
 	if (!alternative) {
 		write_part_headers(f, "text/plain");
 		fputs("\r\n", f);

@@ -7,7 +7,9 @@
  * multipart/alternative with a text/plain and a text/html part, both UTF-8
  * in quoted-printable; its headers are From, To, Subject (RFC 2047 encoded
  * words when not plain ASCII), Date, Message-ID, MIME-Version and the
- * caller's extra headers such as List-Unsubscribe. A CR or LF in any header
+ * caller's extra headers such as List-Unsubscribe (structured: written as
+ * given, folded at white space, never as encoded words, so they must be
+ * printable ASCII with no word longer than a line). A CR or LF in any header
  * value is refused (header injection), as is an invalid address: both are
  * PERMANENT outcomes. One call is one SMTP session with one recipient.
  */
@@ -75,11 +77,21 @@ bool email_address_valid(const char *addr);
 bool email_mailbox_valid(const char *spec);
 
 /*
+ * The value of a List-Unsubscribe header for one URL: "<url>", with every
+ * byte a header or a URI may not hold as it is (control characters, space,
+ * non-ASCII, '<', '>' and '"') percent-encoded, so the header is plain ASCII
+ * and needs no encoded words (which RFC 2047 forbids there). Returns a string
+ * the caller frees with free(), or NULL when out of memory.
+ */
+char *email_list_unsubscribe(const char *url);
+
+/*
  * Builds the message text with CRLF line ends, as handed to the SMTP server.
  * from is FROM_EMAIL. On success returns 0 and *out (NUL-terminated, *len
  * bytes without the NUL) is the caller's to free(). On refused input (an
  * invalid address, CR or LF in a header value, a forbidden extra header,
- * a subject that is not UTF-8) returns -EINVAL with one line in err and
+ * an extra header that is not printable ASCII or has a word longer than
+ * 998 octets, a subject that is not UTF-8) returns -EINVAL with one line in err and
  * *out NULL.
  */
 int email_build(const email_message_t *msg, const char *from, char **out, size_t *len,

@@ -212,11 +212,17 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 		const char *unsubscribe = json_string(data, "unsubscribe_url");
 		/* One-click (RFC 8058) only for the engine's own link, which a POST unsubscribes. */
 		bool own_link = !cJSON_HasObjectItem(ctx->context, "unsubscribe_url");
-		char list_unsub[600];
+		/* No length cap: a context's own link may carry a long signed token.
+		 * email_build refuses (clearly) one that no header line can hold. */
+		char *list_unsub = email_list_unsubscribe(unsubscribe ? unsubscribe : "");
 		delivery_header_t headers[2];
 		email_message_t msg = { 0 };
 
-		snprintf(list_unsub, sizeof(list_unsub), "<%s>", unsubscribe ? unsubscribe : "");
+		if (list_unsub == NULL) {
+			free(to_name);
+			exec_fail(out, false, "send_email: out of memory");
+			goto out;
+		}
 		headers[0] = (delivery_header_t){ "List-Unsubscribe", list_unsub };
 		headers[1] = (delivery_header_t){ "List-Unsubscribe-Post", "List-Unsubscribe=One-Click" };
 		msg.to = to;
@@ -228,6 +234,7 @@ static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 		msg.headers = headers;
 		msg.nheaders = unsubscribe ? (own_link ? 2 : 1) : 0;
 		email_send(&svc->email, &msg, &result);
+		free(list_unsub);
 		free(to_name);
 	}
 	row = json_object();

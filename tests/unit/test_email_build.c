@@ -522,6 +522,56 @@ START_TEST(invalid_input_is_refused)
 }
 END_TEST
 
+/*
+ * List-Unsubscribe is a structured header: encoded words are not allowed in
+ * it (RFC 2047 section 5), so its value is made ASCII by percent-encoding
+ * the URL, and a long URL (a signed token) is neither cut nor encoded.
+ */
+START_TEST(list_unsubscribe_is_ascii_and_never_encoded_words)
+{
+	delivery_header_t extra[1] = { { "List-Unsubscribe", NULL } };
+	email_message_t msg = { .to = "ada@example.com", .subject = "x", .text = "x",
+				.headers = extra, .nheaders = 1 };
+	char url[1200], *value, *out, *headers;
+
+	value = email_list_unsubscribe("https://ex\xc3\xa9.com/u?t=a b<c>\"&x=?y");
+	ck_assert_str_eq(value, "<https://ex%C3%A9.com/u?t=a%20b%3Cc%3E%22&x=?y>");
+	extra[0].value = value;
+	out = build(&msg, FROM);
+	headers = header_section(out);
+	ck_assert_ptr_nonnull(strstr(headers, "\r\nList-Unsubscribe: <https://ex%C3%A9.com/u?t=a%20b%3Cc%3E%22&x=?y>\r\n"));
+	free(headers);
+	free(out);
+	free(value);
+
+	/* A 900-character URL comes through whole, on one line, closing '>' included. */
+	memset(url, 'a', sizeof(url));
+	memcpy(url, "https://example.com/u?token=", 28);
+	url[900] = '\0';
+	value = email_list_unsubscribe(url);
+	ck_assert_uint_eq(strlen(value), 902);
+	ck_assert_int_eq(value[901], '>');
+	extra[0].value = value;
+	out = build(&msg, FROM);
+	expect_header(out, "List-Unsubscribe", value);
+	headers = header_section(out);
+	ck_assert_ptr_null(strstr(headers, "=?UTF-8?"));
+	free(headers);
+	free(out);
+	free(value);
+
+	/* One no header line can hold is refused, not cut; so is non-ASCII text. */
+	url[900] = 'a';
+	url[sizeof(url) - 1] = '\0';
+	value = email_list_unsubscribe(url);
+	extra[0].value = value;
+	assert_refused(&msg, FROM, "extra header List-Unsubscribe must be printable ASCII in words of at most 998 octets");
+	free(value);
+	extra[0].value = "<https://ex\xc3\xa9.com/u>";
+	assert_refused(&msg, FROM, "extra header List-Unsubscribe must be printable ASCII");
+}
+END_TEST
+
 START_TEST(settings_follow_the_configuration)
 {
 	static const struct {
@@ -561,4 +611,5 @@ RUNNER_MAIN("email_build", 30, multipart_alternative_with_both_parts, text_only_
 	    long_ascii_subject_is_folded_not_encoded, subjects_beyond_plain_ascii_are_encoded_words,
 	    long_non_ascii_subject_folds_on_character_boundaries,
 	    display_names_are_quoted_or_encoded, address_validation, header_injection_is_refused,
-	    invalid_input_is_refused, settings_follow_the_configuration)
+	    invalid_input_is_refused, list_unsubscribe_is_ascii_and_never_encoded_words,
+	    settings_follow_the_configuration)
