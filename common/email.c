@@ -412,19 +412,19 @@ static void write_quoted_printable(FILE *f, const char *text)
 		line_end_next = p[1] == '\0' || p[1] == '\n' || (p[1] == '\r' && p[2] == '\n');
 		literal = (*p >= 33 && *p <= 126 && *p != '=') ||
 			  ((*p == ' ' || *p == '\t') && !line_end_next);
-		if (col == 0 && strncmp((const char *)p, "From ", 5) == 0)
-			literal = false;
-		if (literal) {
-			token[0] = (char)*p;
-			n = 1;
-		} else {
-			snprintf(token, sizeof(token), "=%02X", *p);
-			n = 3;
-		}
+		n = literal ? 1 : 3;
 		if (col + n > QP_LINE - 1) {
 			fputs("=\r\n", f);
 			col = 0;
 		}
+		/* Checked after the soft break, which may itself start the line with
+		 * "From "; an encoded F keeps mbox writers from adding '>'. */
+		if (col == 0 && strncmp((const char *)p, "From ", 5) == 0)
+			literal = false, n = 3;
+		if (literal)
+			token[0] = (char)*p;
+		else
+			snprintf(token, sizeof(token), "=%02X", *p);
 		fwrite(token, 1, n, f);
 		col += n;
 	}

@@ -247,6 +247,22 @@ START_TEST(multipart_alternative_with_both_parts)
 }
 END_TEST
 
+/* A soft line break that leaves "From " at the start of a line gets the same guard. */
+START_TEST(from_after_a_soft_line_break_is_encoded)
+{
+	char text[128], *out, *body;
+	email_message_t msg = { .to = "ada@example.com", .subject = "Plain", .text = text };
+
+	memset(text, 'x', 74);
+	strcpy(text + 74, " From me");
+	out = build(&msg, FROM);
+	body = strstr(out, "\r\n\r\n") + 4;
+	ck_assert_ptr_null(strstr(out, "\r\nFrom "));
+	ck_assert_ptr_nonnull(strstr(body, "x =\r\n=46rom me"));
+	free(out);
+}
+END_TEST
+
 START_TEST(text_only_without_html)
 {
 	email_message_t msg = { .to = "ada@example.com", .subject = "Plain", .text = "just text\n" };
@@ -606,7 +622,8 @@ START_TEST(settings_follow_the_configuration)
 }
 END_TEST
 
-RUNNER_MAIN("email_build", 30, multipart_alternative_with_both_parts, text_only_without_html,
+RUNNER_MAIN("email_build", 30, multipart_alternative_with_both_parts,
+	    from_after_a_soft_line_break_is_encoded, text_only_without_html,
 	    headers_from_to_date_message_id, message_id_generated_in_sender_domain,
 	    long_ascii_subject_is_folded_not_encoded, subjects_beyond_plain_ascii_are_encoded_words,
 	    long_non_ascii_subject_folds_on_character_boundaries,
