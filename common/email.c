@@ -343,10 +343,13 @@ char *email_list_unsubscribe(const char *url)
 	return out;
 }
 
-/* A display name that can go out as it is: atoms separated by single spaces. */
+/*
+ * A display name that can go out as it is: atoms separated by single spaces,
+ * and nothing a reader would decode as an encoded word ("=?" is atext).
+ */
 static bool plain_phrase(const char *s)
 {
-	if (strlen(s) > NAME_MAX_PLAIN || *s == ' ')
+	if (strlen(s) > NAME_MAX_PLAIN || *s == ' ' || strstr(s, "=?") != NULL)
 		return false;
 	for (const char *p = s; *p; p++)
 		if (!(is_atext((unsigned char)*p) || (*p == ' ' && p[1] != ' ' && p[1] != '\0')))

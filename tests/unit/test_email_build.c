@@ -421,6 +421,30 @@ START_TEST(display_names_are_quoted_or_encoded)
 }
 END_TEST
 
+/*
+ * A name that looks like an encoded word is encoded itself, so readers show
+ * it as written rather than decoding it ("Admin" here).
+ */
+START_TEST(display_names_like_encoded_words_are_encoded)
+{
+	email_message_t msg = { .to = "ada@example.com", .to_name = "=?UTF-8?B?QWRtaW4=?=",
+				.subject = "x", .text = "x" };
+	char *out = build(&msg, "=?UTF-8?B?QWRtaW4=?= <help@example.com>");
+	char *to = header(out, "To"), *from = header(out, "From"), *decoded;
+
+	ck_assert_ptr_null(strstr(out, "=?UTF-8?B?QWRtaW4=?= <"));
+	decoded = decode_words(to);
+	ck_assert_str_eq(decoded, "=?UTF-8?B?QWRtaW4=?= <ada@example.com>");
+	free(decoded);
+	decoded = decode_words(from);
+	ck_assert_str_eq(decoded, "=?UTF-8?B?QWRtaW4=?= <help@example.com>");
+	free(decoded);
+	free(to);
+	free(from);
+	free(out);
+}
+END_TEST
+
 START_TEST(address_validation)
 {
 	static const char *const good[] = {
@@ -627,6 +651,7 @@ RUNNER_MAIN("email_build", 30, multipart_alternative_with_both_parts,
 	    headers_from_to_date_message_id, message_id_generated_in_sender_domain,
 	    long_ascii_subject_is_folded_not_encoded, subjects_beyond_plain_ascii_are_encoded_words,
 	    long_non_ascii_subject_folds_on_character_boundaries,
-	    display_names_are_quoted_or_encoded, address_validation, header_injection_is_refused,
+	    display_names_are_quoted_or_encoded, display_names_like_encoded_words_are_encoded,
+	    address_validation, header_injection_is_refused,
 	    invalid_input_is_refused, list_unsubscribe_is_ascii_and_never_encoded_words,
 	    settings_follow_the_configuration)
