@@ -277,6 +277,7 @@ typedef struct {
 	char *err;
 	size_t errlen;
 	int depth; /* blocks open around the current position */
+	int links; /* {{else x}} links open around it, which depth does not count */
 	tpl_t *tpl;
 } parser_t;
 
@@ -875,17 +876,24 @@ static int unclosed_block(parser_t *p, const node_t *block)
 }
 
 /*
- * The programs of a block whose opening tag (or {{else x}}) has been read: up
- * to its {{else}}/{{else x}} and then up to the closing tag, which is left in
- * *close for the caller to check.
+ * The programs of a block whose opening tag (or, when link, {{else x}}) has
+ * been read: up to its {{else}}/{{else x}} and then up to the closing tag,
+ * which is left in *close for the caller to check. A link of an else chain
+ * sits beside the block it follows, not inside it, so it does not count as
+ * nesting; the links have a limit of their own since each is a recursion.
  */
-static int parse_block_body(parser_t *p, node_t *n, tag_t *close)
+static int parse_block_body(parser_t *p, node_t *n, tag_t *close, bool link)
 {
 	tag_t end;
 	int r;
 
-	if (++p->depth > TPL_MAX_NESTING)
+	if (link) {
+		if (++p->links > TPL_MAX_ELSE_CHAIN)
+			return perror_at(p, n->offset, "more than %d {{else x}} in a chain",
+					 TPL_MAX_ELSE_CHAIN);
+	} else if (++p->depth > TPL_MAX_NESTING) {
 		return perror_at(p, n->offset, "blocks nested more than %d deep", TPL_MAX_NESTING);
+	}
 	n->program = xcalloc(1, sizeof(program_t));
 	r = parse_program(p, n->program, &end);
 	if (r < 0)
@@ -917,7 +925,7 @@ static int parse_block_body(parser_t *p, node_t *n, tag_t *close)
 		n->inverse = xcalloc(1, sizeof(program_t));
 		n->inverse->chained = true;
 		program_add(n->inverse, chain);
-		r = parse_block_body(p, chain, close);
+		r = parse_block_body(p, chain, close, true);
 		if (r < 0)
 			return r;
 		/* Every block of a chain ends at the one closing tag. */
@@ -926,7 +934,10 @@ static int parse_block_body(parser_t *p, node_t *n, tag_t *close)
 		*close = end;
 	}
 	n->close_strip = close->strip;
-	p->depth--;
+	if (link)
+		p->links--;
+	else
+		p->depth--;
 	return 0;
 }
 
@@ -941,7 +952,7 @@ static int parse_block(parser_t *p, tag_t *t, node_t **out)
 	if (r < 0)
 		return r;
 	memset(&close, 0, sizeof(close));
-	r = parse_block_body(p, n, &close);
+	r = parse_block_body(p, n, &close, false);
 	if (r < 0)
 		return r;
 	if (!name_is(&close.name, helper_names[n->helper])) {

@@ -29,6 +29,9 @@
 /* Compile-time limits: larger or deeper templates are syntax errors. */
 #define TPL_MAX_SOURCE ((size_t)1 << 20)
 #define TPL_MAX_NESTING 50
+/* {{else x}} links of one chain (with those of the chains around it); they
+ * are not nesting, but each costs a level of recursion when compiled and rendered. */
+#define TPL_MAX_ELSE_CHAIN 1000
 
 typedef struct tpl tpl_t;
 typedef struct tpl_set tpl_set_t;

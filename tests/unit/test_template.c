@@ -438,6 +438,56 @@ START_TEST(nesting_is_limited_at_compile_time)
 }
 END_TEST
 
+/*
+ * The links of a flat {{else x}} chain are not nesting (Handlebars takes any
+ * number); they have a limit of their own. Blocks inside a link still count
+ * their nesting from the chain's own level.
+ */
+START_TEST(else_chains_are_not_nesting)
+{
+	size_t n = TPL_MAX_ELSE_CHAIN;
+	char *text = malloc(n * 40 + 64), *p = text, want[32], data[32];
+
+	p += sprintf(p, "{{#if a0}}0");
+	for (size_t i = 1; i <= n; i++)
+		p += sprintf(p, "{{else if a%zu}}%zu", i, i);
+	sprintf(p, "{{/if}}");
+	snprintf(data, sizeof(data), "{\"a%zu\":1}", n);
+	snprintf(want, sizeof(want), "%zu", n);
+	expect(text, data, want);
+	/* One link more is refused, at that link. */
+	sprintf(p, "{{else if z}}{{/if}}");
+	{
+		tpl_t *tpl = NULL;
+		char err[256];
+
+		ck_assert_int_eq(tpl_compile(text, strlen(text), "t.hbs", NULL, &tpl, err, sizeof(err)), -EINVAL);
+		/* The position is that of the 1001st link: the text up to it, plus one. */
+		snprintf(want, sizeof(want), "t.hbs:1:%zu: ", (size_t)(p - text) + 1);
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0 &&
+				      strcmp(err + strlen(want), "more than 1000 {{else x}} in a chain") == 0,
+			      "got \"%s\"", err);
+		ck_assert_ptr_null(tpl);
+	}
+
+	/* 49 blocks inside a link: 50 deep with the chain's block, which is allowed; 50 are not. */
+	for (size_t extra = TPL_MAX_NESTING - 1; extra <= TPL_MAX_NESTING; extra++) {
+		p = text;
+		p += sprintf(p, "{{#if x}}{{else if y}}");
+		for (size_t i = 0; i < extra; i++)
+			p += sprintf(p, "{{#if a}}");
+		for (size_t i = 0; i < extra; i++)
+			p += sprintf(p, "{{/if}}");
+		sprintf(p, "{{/if}}");
+		if (extra < TPL_MAX_NESTING)
+			expect(text, "{\"y\":1,\"a\":1}", "");
+		else
+			expect_error(text, "t.hbs:1:464: blocks nested more than 50 deep");
+	}
+	free(text);
+}
+END_TEST
+
 START_TEST(output_size_is_capped)
 {
 	const tpl_options_t small = { .max_output = 10 };
@@ -575,7 +625,7 @@ RUNNER_MAIN("template", 30, paths, missing_values_render_empty, escaping_every_s
 	    with_blocks, comments, whitespace_control, standalone_lines, partials,
 	    standalone_partials_are_indented, escaped_tags, compile_once_render_many, no_escape_option,
 	    syntax_errors_name_file_line_and_column, invalid_utf8_is_refused_at_compile_time,
-	    nesting_is_limited_at_compile_time,
+	    nesting_is_limited_at_compile_time, else_chains_are_not_nesting,
 	    output_size_is_capped, partial_recursion_is_limited, work_is_limited,
 	    largest_template_compiles_in_linear_space, lengths_count_as_work,
 	    oversized_template_is_refused, partials_are_checked_when_added,
