@@ -30,8 +30,9 @@
 #define TPL_MAX_SOURCE ((size_t)1 << 20)
 #define TPL_MAX_NESTING 50
 /* {{else x}} links of one chain (with those of the chains around it); they
- * are not nesting, but each costs a level of recursion when compiled and rendered. */
-#define TPL_MAX_ELSE_CHAIN 1000
+ * are not nesting, but each costs a level of recursion when compiled and
+ * rendered: 200 keep the worst case near 100 kB of stack without sanitizers. */
+#define TPL_MAX_ELSE_CHAIN 200
 
 typedef struct tpl tpl_t;
 typedef struct tpl_set tpl_set_t;

@@ -459,13 +459,14 @@ START_TEST(else_chains_are_not_nesting)
 	sprintf(p, "{{else if z}}{{/if}}");
 	{
 		tpl_t *tpl = NULL;
-		char err[256];
+		char err[256], msg[64];
 
 		ck_assert_int_eq(tpl_compile(text, strlen(text), "t.hbs", NULL, &tpl, err, sizeof(err)), -EINVAL);
-		/* The position is that of the 1001st link: the text up to it, plus one. */
+
+		/* The position is that of the link past the limit: the text up to it, plus one. */
 		snprintf(want, sizeof(want), "t.hbs:1:%zu: ", (size_t)(p - text) + 1);
-		ck_assert_msg(strncmp(err, want, strlen(want)) == 0 &&
-				      strcmp(err + strlen(want), "more than 1000 {{else x}} in a chain") == 0,
+		snprintf(msg, sizeof(msg), "more than %d {{else x}} in a chain", TPL_MAX_ELSE_CHAIN);
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0 && strcmp(err + strlen(want), msg) == 0,
 			      "got \"%s\"", err);
 		ck_assert_ptr_null(tpl);
 	}
