@@ -4,6 +4,7 @@
  * tables, the SIGPIPE guard, the library set-up done once per process.
  */
 #include "delivery.h"
+#include "utf8.h"
 
 #include <auth-client.h>
 #include <curl/curl.h>
@@ -60,45 +61,13 @@ void delivery_result_reset(delivery_result_t *r)
 	r->outcome = DELIVERY_SENT;
 }
 
-size_t delivery_utf8_char(const char *p, size_t avail)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	unsigned long cp;
-	size_t n;
-
-	if (avail == 0)
-		return 0;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong three- and four-byte forms, UTF-16 surrogates, beyond Unicode. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 size_t delivery_one_line(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
 	size_t in = 0, out = 0;
 
 	while (in < srclen) {
 		unsigned char c = (unsigned char)src[in];
-		size_t n = delivery_utf8_char(src + in, srclen - in);
+		size_t n = utf8_char_len(src + in, srclen - in);
 
 		if (n == 0) {
 			/* One replacement byte per invalid byte keeps the text's length honest. */

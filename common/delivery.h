@@ -74,13 +74,6 @@ void delivery_set_excerpt(delivery_result_t *r, const char *data, size_t len);
  */
 size_t delivery_one_line(char *dst, size_t dstlen, const char *src, size_t srclen);
 
-/*
- * The length of the valid UTF-8 character at p (1 to 4), looking at no more
- * than avail bytes; 0 when the bytes there are not valid UTF-8 (overlong
- * forms, surrogates and code points past U+10FFFF are invalid).
- */
-size_t delivery_utf8_char(const char *p, size_t avail);
-
 /* True when s contains CR or LF: a value that could start a new header line. */
 bool delivery_has_crlf(const char *s);
 

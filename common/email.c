@@ -8,6 +8,7 @@
  * the per-recipient and per-message reply codes into a delivery outcome.
  */
 #include "email.h"
+#include "utf8.h"
 
 #include <auth-client.h>
 #include <ctype.h>
@@ -196,7 +197,7 @@ static bool utf8_valid(const char *s)
 	size_t len = strlen(s);
 
 	for (size_t i = 0; i < len;) {
-		size_t n = delivery_utf8_char(s + i, len - i);
+		size_t n = utf8_char_len(s + i, len - i);
 
 		if (n == 0)
 			return false;
@@ -247,7 +248,7 @@ static size_t write_encoded_words(FILE *f, size_t col, const char *v)
 		/* What fits after the separating space, in whole base64 quanta. */
 		max_bytes = (ENCODED_LINE - col - 1 - WORD_OVERHEAD) / 4 * 3;
 		while (pos + take < len) {
-			size_t c = delivery_utf8_char(v + pos + take, len - pos - take);
+			size_t c = utf8_char_len(v + pos + take, len - pos - take);
 
 			if (c == 0)
 				c = 1; /* callers check UTF-8 first; never loop forever */

@@ -10,6 +10,7 @@
  */
 #include "template.h"
 #include "template_set.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -230,42 +231,6 @@ error_at(char *err, size_t errlen, const char *filename, const char *src, size_t
 	va_start(ap, fmt);
 	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 	va_end(ap);
-}
-
-/*
- * The length of the valid UTF-8 character at p (1 to 4), looking at no more
- * than avail bytes; 0 when the bytes there are not valid UTF-8 (overlong
- * forms, surrogates, code points beyond U+10FFFF, or cut short). The same
- * rules as delivery_utf8_char(), which lives in the delivery library that
- * this one must not depend on.
- */
-static size_t utf8_char(const char *p, size_t avail)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	unsigned long cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
 }
 
 /* ---------------------------------------------------------------- parser */
@@ -1347,7 +1312,7 @@ int tpl_compile(const char *text, size_t len, const char *filename, const tpl_se
 	 * template here makes that failure show at load, not when an email is due.
 	 */
 	for (size_t i = 0; i < tpl->len;) {
-		size_t n = utf8_char(tpl->source + i, tpl->len - i);
+		size_t n = utf8_char_len(tpl->source + i, tpl->len - i);
 
 		if (n == 0) {
 			r = perror_at(&p, i, "invalid UTF-8 (byte 0x%02X)",

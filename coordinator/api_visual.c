@@ -26,6 +26,7 @@
 #include "executor.h"
 #include "json.h"
 #include "reactflow.h"
+#include "utf8.h"
 #include "workflows.h"
 
 #define NAME_MAX_CHARS 128
@@ -186,7 +187,7 @@ static bool name_ok(const char *name)
 	size_t len = strlen(name), chars = 0;
 
 	for (size_t i = 0; i < len; chars++) {
-		size_t n = delivery_utf8_char(name + i, len - i);
+		size_t n = utf8_char_len(name + i, len - i);
 
 		if (n == 0 || (unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			return false;
@@ -202,7 +203,7 @@ static bool body_utf8(const http_request_t *req)
 	const char *body = http_request_body(req, &len);
 
 	for (size_t i = 0; i < len; i += n)
-		if ((n = delivery_utf8_char(body + i, len - i)) == 0)
+		if ((n = utf8_char_len(body + i, len - i)) == 0)
 			return false;
 	return true;
 }

@@ -16,6 +16,7 @@
 #include "delivery.h"
 #include "email.h"
 #include "runner.h"
+#include "utf8.h"
 
 #define FROM "Lifecycle Team <noreply@example.com>"
 
@@ -103,7 +104,7 @@ static char *decode_words(const char *value)
 			pad = (len > 0 && p[10 + len - 1] == '=') + (len > 1 && p[10 + len - 2] == '=');
 			/* Each word must hold whole characters on its own. */
 			for (int i = 0; i < n - pad;) {
-				size_t c = delivery_utf8_char((char *)buf + i, (size_t)(n - pad - i));
+				size_t c = utf8_char_len((char *)buf + i, (size_t)(n - pad - i));
 
 				ck_assert_msg(c > 0, "encoded word splits a UTF-8 character");
 				i += (int)c;
