@@ -110,9 +110,15 @@ bool migrate_current(db_t *db)
 	PGresult *res;
 	bool current;
 
-	snprintf(version, sizeof(version), "%d", migrations_count);
-	res = db_query(db, "SELECT count(*) = $1::int FROM wf_schema_migrations", 1, params);
-	current = db_ok(res) && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	/*
+	 * Every migration this binary knows is applied. Versions past its own
+	 * are a newer binary's, applied during a rolling upgrade; each one keeps
+	 * what older binaries call (sql/020 says how), so they do not make this
+	 * one unready.
+	 */
+	snprintf(version, sizeof(version), "%d", migrate_latest_version());
+	res = db_query(db, "SELECT count(*) FROM wf_schema_migrations WHERE version <= $1::int", 1, params);
+	current = db_ok(res) && PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) == migrations_count;
 	PQclear(res);
 	return current;
 }

@@ -41,6 +41,14 @@ START_TEST(chain_applies_to_an_empty_database_and_again_with_no_change)
 	ck_assert_str_eq(testdb_text(t, sql_fingerprint, 0, NULL), before);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_schema_migrations", 0, NULL),
 			 migrations_count);
+
+	/* A newer binary's migration, applied during a rolling upgrade, leaves this one current. */
+	testdb_exec(t, "INSERT INTO wf_schema_migrations (version, name, sha256)"
+		       " SELECT max(version) + 1, 'from_a_newer_binary.sql', '' FROM wf_schema_migrations");
+	ck_assert(migrate_current(t->db));
+	/* One of its own missing does not. */
+	testdb_exec(t, "DELETE FROM wf_schema_migrations WHERE version = 1");
+	ck_assert(!migrate_current(t->db));
 	testdb_free(t);
 }
 END_TEST

@@ -133,5 +133,33 @@ START_TEST(deleting_executions_deletes_their_history_and_logs)
 }
 END_TEST
 
+/*
+ * interface.md: an INSERT naming only the columns it lists works. Of
+ * workflow_executions it lists no workflow_name, which the row's workflow
+ * gives (sql/023), as it gives the version when that is not named either.
+ */
+START_TEST(an_execution_inserted_with_the_listed_columns_gets_its_workflows_name)
+{
+	testdb_t *t = testdb_new("insertlisted");
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	testdb_exec(t, "INSERT INTO workflow_executions (workflow_id, workflow_version, status, current_node, context)"
+		       " SELECT id, version, 'idle', 'a', '{}' FROM workflow WHERE name = 'noop1'");
+	testdb_exec(t, "INSERT INTO workflow_executions (workflow_id) SELECT id FROM workflow WHERE name = 'noop1'");
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(workflow_name || ' ' || workflow_version, ',')"
+				     "  FROM workflow_executions", 0, NULL), "noop1 1,noop1 1");
+	/* What the engine names stays as named. */
+	testdb_exec(t, "INSERT INTO workflow_executions (workflow_id, workflow_name, workflow_version)"
+		       " SELECT id, 'as-named', 7 FROM workflow WHERE name = 'noop1'");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE workflow_name = 'as-named'"
+				     " AND workflow_version = 7", 0, NULL), 1);
+	/* No workflow to take it from: still refused, with nothing written. */
+	ck_assert_str_eq(testdb_error(t, "INSERT INTO workflow_executions (workflow_version) VALUES (1)", 0, NULL), "23502");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 3);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("state_machine", 120, every_pair_of_states, terminal_states_set_completed_at,
-	    deleting_executions_deletes_their_history_and_logs)
+	    deleting_executions_deletes_their_history_and_logs,
+	    an_execution_inserted_with_the_listed_columns_gets_its_workflows_name)

@@ -255,6 +255,15 @@ START_TEST(clear_test_data_removes_only_test_rows)
 	/* Twice is fine: nothing left to remove. */
 	ck_assert_int_eq(proc_run("WF_COORDINATOR", args, NULL, NULL, out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "removed 0 test rows in all") != NULL, "%s", out);
+	/* A report that cannot be written is a failure, as for the other subcommands. */
+	{
+		char cmd[1200];
+		int status;
+
+		snprintf(cmd, sizeof(cmd), "'%s' clear-test-data >/dev/full 2>/dev/null", getenv("WF_COORDINATOR"));
+		status = system(cmd);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+	}
 	testdb_free(t);
 }
 END_TEST
