@@ -3,6 +3,7 @@
  */
 #include "db.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,8 @@
 #define DB_PARAMS_MAX 16
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+/* Enough reads for the server's last message and then the end of the stream. */
+#define DRAIN_MAX 4
 
 struct db {
 	const wf_config_t *cfg;
@@ -22,6 +25,7 @@ struct db {
 	int *stmt_counts;
 	int nsets;
 	bool reported_down; /* log "connection lost" once per outage */
+	bool ended;	/* the server sent FATAL while the connection was idle */
 	double connected_ms;
 	db_wait_cb wait_cb;	/* see db_set_wait_cb() */
 	void *wait_arg;
@@ -93,16 +97,20 @@ static int prepare_all(db_t *db)
 /*
  * Notices and warnings the server sends (RAISE WARNING in a function, say)
  * become log lines: libpq would otherwise print them to stderr as they are,
- * and a JSON log would get lines that are not JSON.
+ * and a JSON log would get lines that are not JSON. An error that arrives
+ * while no query runs comes here too: it is the server saying why it ends
+ * the session (FATAL), which db_closed_by_server needs to know.
  */
 static void on_notice(void *arg, const PGresult *res)
 {
+	db_t *db = arg;
 	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	log_field_t fields[] = { { "sqlstate", db_sqlstate(res), false } };
 	log_level_t level = LOG_INFO;
 
-	(void)arg;
+	if (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
+		db->ended = true;
 	if (severity && strcmp(severity, "WARNING") == 0)
 		level = LOG_WARN;
 	else if (severity && strncmp(severity, "DEBUG", 5) == 0)
@@ -133,7 +141,8 @@ int db_connect(db_t *db)
 		}
 		return -1;
 	}
-	PQsetNoticeReceiver(db->conn, on_notice, NULL);
+	db->ended = false;
+	PQsetNoticeReceiver(db->conn, on_notice, db);
 	if (prepare_all(db) < 0) {
 		PQfinish(db->conn);
 		db->conn = NULL;
@@ -144,6 +153,36 @@ int db_connect(db_t *db)
 		log_info("connected to the database");
 	db->reported_down = false;
 	return 0;
+}
+
+/*
+ * PQstatus stays CONNECTION_OK until libpq reads, so a session the server
+ * ended while it sat idle looks usable until its next query fails. An
+ * idle connection that does not LISTEN has nothing to read; when its
+ * socket is readable the server sent something, usually its FATAL message
+ * and then the end of the stream. Reading that without waiting lets libpq
+ * see the end; the FATAL alone is enough, as the end may still be on its
+ * way. A ParameterStatus (after a configuration reload) is parsed away
+ * and the connection stays in use.
+ */
+bool db_closed_by_server(db_t *db)
+{
+	int fd;
+
+	if (!db_connected(db))
+		return true;
+	fd = PQsocket(db->conn);
+	for (int i = 0; i < DRAIN_MAX && !db->ended; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		if (!PQconsumeInput(db->conn))
+			return true;
+		/* Parses what arrived; an error goes to on_notice. */
+		(void)PQisBusy(db->conn);
+	}
+	return db->ended || !db_connected(db);
 }
 
 static void sleep_ms(long ms)

@@ -46,6 +46,13 @@ typedef void (*db_wait_cb)(void *arg);
 void db_set_wait_cb(db_t *db, db_wait_cb cb, void *arg);
 /* Reconnects if the connection is broken; 0 when usable. */
 int db_ensure(db_t *db, volatile sig_atomic_t *stop);
+/*
+ * For a connection with no query in flight: reads, without waiting, what
+ * the server sent, and says whether it has ended the session (terminated,
+ * shutting down) or the connection is broken, which PQstatus alone shows
+ * only after a query failed. Reconnect with db_connect when true.
+ */
+bool db_closed_by_server(db_t *db);
 PGconn *db_conn(db_t *db);
 bool db_connected(db_t *db);
 /* Monotonic milliseconds of the current connection's start (0 when never connected). */

@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "log.h"
+
 #define DBPOOL_MAX 128
 
 static const wf_config_t *pool_cfg;
@@ -29,7 +31,16 @@ db_t *dbpool_get(void)
 			pool_all[pool_count++] = thread_db;
 		pthread_mutex_unlock(&pool_lock);
 	}
-	if (!db_connected(thread_db) && db_connect(thread_db) < 0)
+	/*
+	 * A session the server ended (pg_terminate_backend, a restart) still
+	 * looks connected; handing it out would fail the caller's first query.
+	 */
+	if (db_connected(thread_db) && db_closed_by_server(thread_db))
+		log_info("the database ended a pooled connection; reconnecting");
+	else if (db_connected(thread_db))
+		return thread_db;
+	/* db_connect prepares the registered statements again. */
+	if (db_connect(thread_db) < 0)
 		return NULL;
 	return thread_db;
 }

@@ -3,7 +3,8 @@
  *
  * The coordinator's loop never touches the database itself: work that needs
  * it runs on the threadpool (uv_queue_work), where each thread keeps its own
- * connection, connected on first use and reconnected after a failure.
+ * connection, connected on first use and reconnected after a failure or
+ * when the server has ended its session (checked before each use).
  */
 #ifndef WF_DBPOOL_H
 #define WF_DBPOOL_H

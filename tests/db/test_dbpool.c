@@ -3,7 +3,8 @@
  * here; every connection takes its parameters from config_db_params): over
  * TCP they carry keepalives tuned to notice a dead database host within
  * about a minute (not the system's two hours), also after a reconnect, and
- * a DATABASE_URL can set its own.
+ * a DATABASE_URL can set its own; a connection the server ended while it
+ * sat in the pool is replaced before it is handed out.
  */
 #include <check.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "dbpool.h"
+#include "proc.h"
 #include "runner.h"
 #include "testdb.h"
 
@@ -87,4 +89,35 @@ START_TEST(tcp_connections_carry_keepalives_also_after_a_reconnect)
 }
 END_TEST
 
-RUNNER_MAIN("dbpool", 60, tcp_connections_carry_keepalives_also_after_a_reconnect)
+START_TEST(a_connection_the_server_ended_is_replaced_before_it_is_handed_out)
+{
+	testdb_t *t = testdb_new("dbpool_ended");
+	char pid[16];
+	const char *params[1] = { pid };
+	db_t *db;
+	PGresult *res;
+
+	dbpool_init(&t->cfg);
+	db = dbpool_get();
+	ck_assert_ptr_nonnull(db);
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(db_conn(db)));
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM (SELECT pg_terminate_backend($1::int)) x", 1, params), 1);
+	/* Gone from pg_stat_activity: the backend has closed its end. */
+	for (int i = 0; i < 250 && testdb_long(t, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int", 1,
+					      params) > 0; i++)
+		proc_sleep_ms(20);
+	/* libpq does not know yet; the pool must find out before handing the connection out. */
+	ck_assert(db_connected(db));
+	db = dbpool_get();
+	ck_assert_ptr_nonnull(db);
+	res = db_query(db, "SELECT 1", 0, NULL);
+	ck_assert_msg(db_ok(res), "the first query after the server ended the session failed");
+	PQclear(res);
+	ck_assert_int_ne(PQbackendPID(db_conn(db)), atoi(pid));
+	dbpool_close_all();
+	testdb_free(t);
+}
+END_TEST
+
+RUNNER_MAIN("dbpool", 60, tcp_connections_carry_keepalives_also_after_a_reconnect,
+	    a_connection_the_server_ended_is_replaced_before_it_is_handed_out)
