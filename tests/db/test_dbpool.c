@@ -4,7 +4,8 @@
  * TCP they carry keepalives tuned to notice a dead database host within
  * about a minute (not the system's two hours), also after a reconnect, and
  * a DATABASE_URL can set its own; a connection the server ended while it
- * sat in the pool is replaced before it is handed out.
+ * sat in the pool is replaced before it is handed out, and a job whose
+ * connection was lost runs again soon, not at its next interval.
  */
 #include <check.h>
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "dbpool.h"
+#include "jobs.h"
 #include "proc.h"
 #include "runner.h"
 #include "testdb.h"
@@ -119,5 +121,76 @@ START_TEST(a_connection_the_server_ended_is_replaced_before_it_is_handed_out)
 }
 END_TEST
 
+typedef struct {
+	int runs;
+	uv_timer_t deadline;
+} lost_state_t;
+
+/* Ends its own session in the first run, as a terminated backend or a restart would. */
+static int lose_connection_once(job_t *job, db_t *db)
+{
+	lost_state_t *s = job->data;
+	PGresult *res;
+	int rc = 0;
+
+	if (++s->runs == 1) {
+		res = db_query(db, "SELECT pg_terminate_backend(pg_backend_pid())", 0, NULL);
+		rc = db_ok(res) ? 0 : -1;
+		PQclear(res);
+	}
+	return rc;
+}
+
+static void stop_loop(uv_timer_t *timer)
+{
+	uv_stop(timer->loop);
+}
+
+static void watch_runs(uv_timer_t *timer)
+{
+	lost_state_t *s = timer->data;
+
+	if (s->runs >= 2)
+		uv_stop(timer->loop);
+}
+
+START_TEST(a_job_that_lost_its_connection_runs_again_soon)
+{
+	testdb_t *t = testdb_new("dbpool_job");
+	uv_loop_t loop;
+	uv_timer_t watch;
+	job_t job;
+	lost_state_t s = { 0 };
+	double t0;
+
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	dbpool_init(&t->cfg);
+	/* An interval far beyond the test's patience: only the retry can run it again. */
+	job_init(&job, &loop, "test job", lose_connection_once, &s, 600000);
+	uv_timer_init(&loop, &s.deadline);
+	uv_timer_start(&s.deadline, stop_loop, 5000, 0);
+	uv_timer_init(&loop, &watch);
+	watch.data = &s;
+	uv_timer_start(&watch, watch_runs, 10, 10);
+	t0 = proc_now_ms();
+	job_kick(&job);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(s.runs, 2);
+	ck_assert_msg(proc_now_ms() - t0 < 2000, "the second run came after %.0f ms", proc_now_ms() - t0);
+
+	/* Stopped cleanly, with the retry timer closed too. */
+	job_stop(&job);
+	uv_close((uv_handle_t *)&s.deadline, NULL);
+	uv_close((uv_handle_t *)&watch, NULL);
+	while (job_busy(&job))
+		uv_run(&loop, UV_RUN_ONCE);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	dbpool_close_all();
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("dbpool", 60, tcp_connections_carry_keepalives_also_after_a_reconnect,
-	    a_connection_the_server_ended_is_replaced_before_it_is_handed_out)
+	    a_connection_the_server_ended_is_replaced_before_it_is_handed_out,
+	    a_job_that_lost_its_connection_runs_again_soon)
