@@ -59,11 +59,12 @@ static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 				  cJSON_IsFalse(start) ? "false" : "true" };
 	PGresult *res;
 
-	/* A definition just written by plain SQL is checked now rather than refused. */
-	res = db_query(db, "SELECT 1 FROM workflow WHERE name = $1 AND valid IS NULL", 1, params);
-	if (db_ok(res) && PQntuples(res) > 0)
-		workflows_validate_pending(db);
-	PQclear(res);
+	/*
+	 * A definition just written by plain SQL is checked now rather than
+	 * refused: this one, not whichever are pending first, so that it is
+	 * checked however many others wait.
+	 */
+	workflows_validate_named(db, workflow);
 	res = db_query(db,
 		       "SELECT execution_id, created, status FROM"
 		       " wf_execution_create($1, $2::jsonb, $3, p_start => $4::boolean)",

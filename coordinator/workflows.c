@@ -123,37 +123,70 @@ static int record_verdict(db_t *db, const char *id, const char *definition, bool
 	return rc;
 }
 
-int workflows_validate_pending(db_t *db)
+/*
+ * Validates the pending definitions (of name only, unless NULL) in pages of
+ * VALIDATE_PAGE, by id, until a page comes back short. Going by id rather
+ * than asking for "the next pending ones" again means that a definition
+ * whose verdict could not be recorded does not stop the pass or make it
+ * loop; its id is not revisited in this pass, and a definition changed
+ * behind the cursor notifies wf_workflows, which runs the job again.
+ */
+#define VALIDATE_PAGE 100
+
+static int validate_pending(db_t *db, const char *only)
 {
-	PGresult *res = db_query(db,
-				 "SELECT id, name, definition FROM workflow WHERE valid IS NULL ORDER BY id LIMIT 100",
-				 0, NULL);
+	char after[24] = "0";
+	char page[16];
+	const char *params[3] = { after, only, page };
+	int total = 0;
 	int n;
 
-	if (!db_ok(res)) {
-		PQclear(res);
-		return -1;
-	}
-	n = PQntuples(res);
-	for (int i = 0; i < n; i++) {
-		const char *id = PQgetvalue(res, i, 0);
-		const char *name = PQgetvalue(res, i, 1);
-		const char *text = PQgetvalue(res, i, 2);
-		cJSON *json = cJSON_Parse(text);
-		def_problems_t problems = { 0 };
-		workflows_resolver_t resolver;
-		bool valid;
+	snprintf(page, sizeof(page), "%d", VALIDATE_PAGE);
+	do {
+		PGresult *res = db_query(db,
+					 "SELECT id, name, definition FROM workflow"
+					 " WHERE valid IS NULL AND id > $1::bigint AND ($2::text IS NULL OR name = $2)"
+					 " ORDER BY id LIMIT $3::int",
+					 3, params);
 
-		workflows_resolver_init(&resolver, db);
-		valid = def_validate(json, &resolver.resolver, &problems) == 0;
-		if (!valid)
-			log_warn("workflow \"%s\" is invalid and will not run: %s%s", name,
-				 problems.items[0].message, problems.count > 1 ? " (and more)" : "");
-		record_verdict(db, id, text, valid, &problems);
-		workflows_resolver_free(&resolver);
-		def_problems_free(&problems);
-		cJSON_Delete(json);
-	}
-	PQclear(res);
-	return n;
+		if (!db_ok(res)) {
+			PQclear(res);
+			return -1;
+		}
+		n = PQntuples(res);
+		for (int i = 0; i < n; i++) {
+			const char *id = PQgetvalue(res, i, 0);
+			const char *name = PQgetvalue(res, i, 1);
+			const char *text = PQgetvalue(res, i, 2);
+			cJSON *json = cJSON_Parse(text);
+			def_problems_t problems = { 0 };
+			workflows_resolver_t resolver;
+			bool valid;
+
+			workflows_resolver_init(&resolver, db);
+			valid = def_validate(json, &resolver.resolver, &problems) == 0;
+			if (!valid)
+				log_warn("workflow \"%s\" is invalid and will not run: %s%s", name,
+					 problems.items[0].message, problems.count > 1 ? " (and more)" : "");
+			record_verdict(db, id, text, valid, &problems);
+			workflows_resolver_free(&resolver);
+			def_problems_free(&problems);
+			cJSON_Delete(json);
+		}
+		if (n > 0)
+			snprintf(after, sizeof(after), "%s", PQgetvalue(res, n - 1, 0));
+		PQclear(res);
+		total += n;
+	} while (n == VALIDATE_PAGE);
+	return total;
+}
+
+int workflows_validate_pending(db_t *db)
+{
+	return validate_pending(db, NULL);
+}
+
+int workflows_validate_named(db_t *db, const char *name)
+{
+	return validate_pending(db, name);
 }

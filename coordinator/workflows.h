@@ -40,9 +40,13 @@ cJSON *workflows_template_names(void);
 
 /*
  * Validates every workflow whose definition was written without validation
- * (valid IS NULL, e.g. by plain SQL) and records the verdict and problems.
- * Returns how many were checked, or -1 on a database error.
+ * (valid IS NULL, e.g. by plain SQL) and records the verdict and problems,
+ * however many there are. Returns how many were checked, or -1 on a
+ * database error.
  */
 int workflows_validate_pending(db_t *db);
+
+/* The same for the workflow called name only, if it is pending. */
+int workflows_validate_named(db_t *db, const char *name);
 
 #endif

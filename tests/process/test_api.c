@@ -140,6 +140,29 @@ START_TEST(execute_with_idempotency_then_list_and_detail)
 }
 END_TEST
 
+/*
+ * Definitions written by plain SQL wait for validation; execute checks the
+ * one it is asked for, not whichever are pending first, so the last of 600
+ * inserted at once starts right away.
+ */
+START_TEST(execute_validates_the_named_workflow_among_many_pending)
+{
+	testdb_t *t = testdb_new("apibulk");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	httpc_reply_t r;
+
+	testdb_exec(t, "INSERT INTO workflow (name, definition) SELECT 'test-bulk-' || g,"
+		       " jsonb_build_object('trigger', jsonb_build_object('source', 'manual'),"
+		       "                    'start', 'a', 'nodes', jsonb_build_object('a', jsonb_build_object('type', 'noop')))"
+		       " FROM generate_series(1, 600) g");
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-bulk-600\",\"start\":false}", 201);
+	httpc_free(&r);
+	ck_assert_str_eq(testdb_text(t, "SELECT valid FROM workflow WHERE name = 'test-bulk-600'", 0, NULL), "t");
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 START_TEST(control_endpoints_follow_the_state_machine)
 {
 	testdb_t *t = testdb_new("apictl");
@@ -777,7 +800,8 @@ START_TEST(a_hundred_concurrent_clients)
 }
 END_TEST
 
-RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail, control_endpoints_follow_the_state_machine,
+RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail,
+	    execute_validates_the_named_workflow_among_many_pending, control_endpoints_follow_the_state_machine,
 	    hostile_bodies_change_nothing_and_the_server_stays_up, bearer_token_guards_everything_but_health,
 	    trigger_and_test_endpoints, test_subscriptions_never_land_on_a_real_user,
 	    test_subscription_type_must_be_a_string, test_executions_write_only_to_test_addresses,
