@@ -109,10 +109,17 @@ static void on_notify(void *data, const char *channel, const char *payload)
 {
 	coord_t *c = data;
 
-	if (strcmp(channel, "wf_triggers") == 0)
+	if (strcmp(channel, "wf_triggers") == 0) {
 		job_kick(&c->triggers);
-	else if (strcmp(channel, "wf_workflows") == 0)
+	} else if (strcmp(channel, "wf_workflows") == 0) {
 		job_kick(&c->workflows);
+		/*
+		 * Rows of a source whose workflow was waiting for validation
+		 * wait too (see triggers.c); trigger processing validates
+		 * first, so running it now starts them without the poll.
+		 */
+		job_kick(&c->triggers);
+	}
 }
 
 static void on_reconnect(void *data)

@@ -113,10 +113,19 @@ static int record_verdict(db_t *db, const char *id, const char *definition, bool
 	const char *params[4] = { id, valid ? "true" : "false", errors_text, definition };
 	int rc;
 
-	/* Only if the definition is still the one we checked. */
+	/*
+	 * Only if the definition is still the one we checked. A row another
+	 * session holds is left alone rather than waited for: trigger
+	 * processing validates too (see triggers.c) and must not stall behind
+	 * an open transaction. That session is either another validator,
+	 * which records the verdict, or a writer, whose new definition is
+	 * checked after it commits; the periodic run catches the rest.
+	 */
 	rc = db_command(db,
 			"UPDATE workflow SET valid = $2::boolean, errors = $3::jsonb"
-			" WHERE id = $1::bigint AND definition = $4::jsonb AND valid IS NULL",
+			" WHERE id = (SELECT id FROM workflow"
+			"             WHERE id = $1::bigint AND definition = $4::jsonb AND valid IS NULL"
+			"             FOR NO KEY UPDATE SKIP LOCKED)",
 			4, params);
 	free(errors_text);
 	cJSON_Delete(errors);

@@ -1,14 +1,90 @@
 /*
- * test_triggers.c - the validation of definitions written by plain SQL
- * (workflows.c), against a real database: validation clears every pending
- * definition, or the one named, however many wait.
+ * test_triggers.c - the coordinator's trigger job (triggers_process) and
+ * the validation of definitions written by plain SQL (workflows.c), against
+ * a real database: a trigger row committed together with a change to its
+ * workflow's definition starts that workflow, a source whose workflow
+ * cannot be validated yet leaves its rows unclaimed, and validation clears
+ * every pending definition, or the one named, however many wait.
  */
 #include <check.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 
+#include "fixtures.h"
 #include "runner.h"
 #include "testdb.h"
+#include "triggers.h"
 #include "workflows.h"
+
+/* A user subscribed to "united", and its newsletter signup, both unprocessed. */
+#define NEW_ROWS                                                                                    \
+	"WITH u AS (INSERT INTO dummy_users (email, name) VALUES ('test-trig@example.com', 'T')"    \
+	"           RETURNING id),"                                                                 \
+	" s AS (INSERT INTO dummy_subscriptions (user_id, subscription_type_id)"                    \
+	"       SELECT u.id, ty.id FROM u, dummy_subscription_types ty WHERE ty.name = 'united')"   \
+	" INSERT INTO dummy_newsletters (user_id) SELECT id FROM u"
+
+/* A change of a definition by plain SQL: the workflow waits for validation again. */
+#define TOUCH(name)                                                                                 \
+	"UPDATE workflow SET definition = jsonb_set(definition, '{description}', '\"changed\"')"  \
+	" WHERE name = '" name "'"
+
+#define STARTED_BY(table) \
+	"SELECT coalesce(string_agg(workflow_name, ','), '') FROM workflow_executions WHERE trigger_table = '" table "'"
+
+START_TEST(a_row_written_with_its_workflows_definition_starts_that_workflow)
+{
+	testdb_t *t = testdb_new("trig_same_tx");
+	int started = -1;
+
+	/* The reviewer's case: the definition and the row in one transaction. */
+	testdb_exec(t, "BEGIN");
+	testdb_exec(t, TOUCH("united_welcome"));
+	testdb_exec(t, TOUCH("newsletter_welcome"));
+	testdb_exec(t, NEW_ROWS);
+	testdb_exec(t, "COMMIT");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow WHERE valid IS NULL", 0, NULL), 2);
+	ck_assert_int_eq(triggers_process(t->db, 500, &started), 0);
+	ck_assert_int_eq(started, 2);
+	/* Not generic_welcome, the lower-priority one; not nothing. */
+	ck_assert_str_eq(testdb_text(t, STARTED_BY("dummy_subscriptions"), 0, NULL), "united_welcome");
+	ck_assert_str_eq(testdb_text(t, STARTED_BY("dummy_newsletters"), 0, NULL), "newsletter_welcome");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow WHERE valid IS NOT true", 0, NULL), 0);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(rows_wait_unclaimed_while_their_workflow_cannot_be_validated)
+{
+	testdb_t *t = testdb_new("trig_wait");
+	PGconn *other = PQconnectdb(t->url);
+	PGresult *res;
+	int started = -1;
+
+	ck_assert_int_eq(PQstatus(other), CONNECTION_OK);
+	testdb_exec(t, TOUCH("newsletter_welcome"));
+	testdb_exec(t, NEW_ROWS);
+	/* Another session holds the row, so the verdict cannot be recorded for now (nor waited for). */
+	PQclear(PQexec(other, "BEGIN"));
+	res = PQexec(other, "SELECT 1 FROM workflow WHERE name = 'newsletter_welcome' FOR NO KEY UPDATE");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	ck_assert_int_eq(triggers_process(t->db, 500, &started), 0);
+	/* The other source goes on; the newsletter row is neither started nor processed. */
+	ck_assert_int_eq(started, 1);
+	ck_assert_str_eq(testdb_text(t, STARTED_BY("dummy_subscriptions"), 0, NULL), "united_welcome");
+	ck_assert_str_eq(testdb_text(t, STARTED_BY("dummy_newsletters"), 0, NULL), "");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_newsletters WHERE processed", 0, NULL), 0);
+	/* Once it can be validated, the next run starts it. */
+	PQclear(PQexec(other, "ROLLBACK"));
+	PQfinish(other);
+	ck_assert_int_eq(triggers_process(t->db, 500, &started), 0);
+	ck_assert_int_eq(started, 1);
+	ck_assert_str_eq(testdb_text(t, STARTED_BY("dummy_newsletters"), 0, NULL), "newsletter_welcome");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_newsletters WHERE processed", 0, NULL), 1);
+	testdb_free(t);
+}
+END_TEST
 
 /* n definitions named bulk-1 .. bulk-n inserted by plain SQL in one statement. */
 static void insert_bulk(testdb_t *t, int n)
@@ -50,5 +126,7 @@ START_TEST(validating_a_named_workflow_checks_that_one_among_many)
 }
 END_TEST
 
-RUNNER_MAIN("triggers", 60, one_validation_run_clears_every_pending_definition,
+RUNNER_MAIN("triggers", 60, a_row_written_with_its_workflows_definition_starts_that_workflow,
+	    rows_wait_unclaimed_while_their_workflow_cannot_be_validated,
+	    one_validation_run_clears_every_pending_definition,
 	    validating_a_named_workflow_checks_that_one_among_many)

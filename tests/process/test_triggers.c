@@ -1,7 +1,8 @@
 /*
  * test_triggers.c - trigger rows inserted by plain SQL start the right
  * workflow exactly once: with the coordinator running, after it was down,
- * when it is killed mid-batch, with two coordinators at once; unsubscribing
+ * when it is killed mid-batch, with two coordinators at once, committed
+ * together with a change to the workflow's definition; unsubscribing
  * and exit conditions stop executions before their next step; cron ticks
  * fire once with two coordinators; clear-test-data keeps non-test rows.
  */
@@ -125,6 +126,43 @@ START_TEST(a_row_inserted_while_no_coordinator_runs_starts_when_one_comes_back)
 	ck_assert_str_eq(testdb_text(t, "SELECT workflow_name FROM workflow_executions WHERE trigger_table = 'dummy_newsletters'",
 				     0, NULL), "newsletter_welcome");
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_newsletters WHERE processed", 0, NULL), 1);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+/*
+ * A definition changed by plain SQL waits for validation; a trigger row
+ * committed with the change (or right after it) must still start that
+ * workflow, not a lower-priority one and not nothing.
+ */
+START_TEST(a_row_committed_with_its_workflows_new_definition_starts_that_workflow)
+{
+	testdb_t *t = testdb_new("pending");
+	pid_t coord = start_coordinator(NULL);
+
+	ck_assert_int_eq(fixture_wait_long(t, LISTENING, 1, 10000), 1);
+	for (int i = 1; i <= 5; i++) {
+		char description[32], email[64];
+		const char *params[2] = { description, email };
+
+		snprintf(description, sizeof(description), "\"change %d\"", i);
+		snprintf(email, sizeof(email), "test-pending-%d@example.com", i);
+		testdb_exec(t, "BEGIN");
+		PQclear(testdb_query(t, "UPDATE workflow SET definition = jsonb_set(definition, '{description}', $1::jsonb)"
+				     " WHERE name IN ('newsletter_welcome', 'united_welcome')", 1, params));
+		PQclear(testdb_query(t,
+			"WITH u AS (INSERT INTO dummy_users (email, name) VALUES ($1, 'P') RETURNING id),"
+			" s AS (INSERT INTO dummy_subscriptions (user_id, subscription_type_id)"
+			"       SELECT u.id, ty.id FROM u, dummy_subscription_types ty WHERE ty.name = 'united')"
+			" INSERT INTO dummy_newsletters (user_id) SELECT id FROM u", 1, params + 1));
+		testdb_exec(t, "COMMIT");
+	}
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions", 10, 10000), 10);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE trigger_table = 'dummy_newsletters'"
+				     " AND workflow_name = 'newsletter_welcome'", 0, NULL), 5);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE trigger_table = 'dummy_subscriptions'"
+				     " AND workflow_name = 'united_welcome'", 0, NULL), 5);
 	proc_stop(coord);
 	testdb_free(t);
 }
@@ -271,6 +309,7 @@ END_TEST
 RUNNER_MAIN("triggers", 240, a_thousand_subscriptions_each_start_the_right_workflow_once,
 	    killed_mid_batch_and_two_coordinators_still_exactly_once,
 	    a_row_inserted_while_no_coordinator_runs_starts_when_one_comes_back,
+	    a_row_committed_with_its_workflows_new_definition_starts_that_workflow,
 	    unsubscribe_in_the_middle_of_a_delay_cancels_before_the_next_email,
 	    exit_condition_on_fresh_trigger_data_is_checked_before_every_step,
 	    cron_fires_once_per_tick_with_two_coordinators, clear_test_data_removes_only_test_rows)
