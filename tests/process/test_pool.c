@@ -348,8 +348,8 @@ END_TEST
 
 /*
  * A child that waits out a database outage is not stuck: the parent must
- * not kill it after STEP_LEASE_S plus its margin (10 s at the shortest
- * lease, 5 s). The database here is a port nobody listens on.
+ * not kill it after STEP_LEASE_S + 30 s (35 s at the shortest lease). The
+ * database here is a port nobody listens on.
  */
 START_TEST(a_child_waiting_for_the_database_is_not_killed_as_stuck)
 {
@@ -362,7 +362,7 @@ START_TEST(a_child_waiting_for_the_database_is_not_killed_as_stuck)
 	pool = start_pool_env(env, log);
 	ck_assert(wait_children(pool, 1, 10000));
 	ck_assert_int_eq(proc_children(pool, before, 4), 1);
-	proc_sleep_ms(13000);
+	proc_sleep_ms(37000);
 	ck_assert_msg(!daemon_log_has(log, "shows no progress"), "a waiting child was killed as stuck (see %s)", log);
 	ck_assert_int_eq(proc_children(pool, after, 4), 1);
 	ck_assert_int_eq(after[0], before[0]);
@@ -373,7 +373,7 @@ END_TEST
 /*
  * The other side: a child frozen (SIGSTOP, as a child spinning in a loop
  * or blocked in a call would be) shows no sign of life, and its pool kills
- * it after twice the 5 s lease and starts another in its slot.
+ * it after the 5 s lease and 30 s more, and starts another in its slot.
  */
 START_TEST(a_frozen_child_is_killed_and_replaced)
 {
@@ -391,8 +391,8 @@ START_TEST(a_frozen_child_is_killed_and_replaced)
 	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'running'", 1, 10000), 1);
 	proc_signal(before[0], SIGSTOP);
 	frozen_at = proc_now_ms();
-	ck_assert_msg(daemon_log_wait_for(log, "shows no progress", 20000), "the frozen child was not killed (see %s)", log);
-	ck_assert_msg(proc_now_ms() - frozen_at >= 9000, "killed after %.0f ms, before its 10 s", proc_now_ms() - frozen_at);
+	ck_assert_msg(daemon_log_wait_for(log, "shows no progress", 50000), "the frozen child was not killed (see %s)", log);
+	ck_assert_msg(proc_now_ms() - frozen_at >= 33000, "killed after %.0f ms, before its 35 s", proc_now_ms() - frozen_at);
 	for (double deadline = proc_now_ms() + 10000; proc_now_ms() < deadline; proc_sleep_ms(50))
 		if (proc_children(pool, after, 4) == 1 && after[0] != before[0])
 			break;
