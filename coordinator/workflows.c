@@ -105,27 +105,30 @@ void workflows_resolver_free(workflows_resolver_t *r)
 	r->loaded = NULL;
 }
 
+/*
+ * Only if the definition is still the one we checked. The jobs leave a row
+ * another session holds alone rather than wait for it: trigger processing
+ * validates too (see triggers.c) and must not stall behind an open
+ * transaction. That session is either another validator, which records the
+ * verdict, or a writer, whose new definition is checked after it commits;
+ * the periodic run catches the rest. An execute that asks for its workflow
+ * (wait) waits instead: it must see a verdict, whoever records it.
+ */
 static int record_verdict(db_t *db, const char *id, const char *definition, bool valid,
-			  const def_problems_t *problems)
+			  const def_problems_t *problems, bool wait)
 {
 	cJSON *errors = valid ? NULL : def_problems_json(problems);
 	char *errors_text = errors ? json_print(errors) : NULL;
 	const char *params[4] = { id, valid ? "true" : "false", errors_text, definition };
 	int rc;
 
-	/*
-	 * Only if the definition is still the one we checked. A row another
-	 * session holds is left alone rather than waited for: trigger
-	 * processing validates too (see triggers.c) and must not stall behind
-	 * an open transaction. That session is either another validator,
-	 * which records the verdict, or a writer, whose new definition is
-	 * checked after it commits; the periodic run catches the rest.
-	 */
 	rc = db_command(db,
-			"UPDATE workflow SET valid = $2::boolean, errors = $3::jsonb"
-			" WHERE id = (SELECT id FROM workflow"
-			"             WHERE id = $1::bigint AND definition = $4::jsonb AND valid IS NULL"
-			"             FOR NO KEY UPDATE SKIP LOCKED)",
+			wait ? "UPDATE workflow SET valid = $2::boolean, errors = $3::jsonb"
+			       " WHERE id = $1::bigint AND definition = $4::jsonb AND valid IS NULL"
+			     : "UPDATE workflow SET valid = $2::boolean, errors = $3::jsonb"
+			       " WHERE id = (SELECT id FROM workflow"
+			       "             WHERE id = $1::bigint AND definition = $4::jsonb AND valid IS NULL"
+			       "             FOR NO KEY UPDATE SKIP LOCKED)",
 			4, params);
 	free(errors_text);
 	cJSON_Delete(errors);
@@ -142,7 +145,7 @@ static int record_verdict(db_t *db, const char *id, const char *definition, bool
  */
 #define VALIDATE_PAGE 100
 
-static int validate_pending(db_t *db, const char *only)
+static int validate_pending(db_t *db, const char *only, bool wait)
 {
 	char after[24] = "0";
 	char page[16];
@@ -177,7 +180,7 @@ static int validate_pending(db_t *db, const char *only)
 			if (!valid)
 				log_warn("workflow \"%s\" is invalid and will not run: %s%s", name,
 					 problems.items[0].message, problems.count > 1 ? " (and more)" : "");
-			record_verdict(db, id, text, valid, &problems);
+			record_verdict(db, id, text, valid, &problems, wait);
 			workflows_resolver_free(&resolver);
 			def_problems_free(&problems);
 			cJSON_Delete(json);
@@ -192,10 +195,10 @@ static int validate_pending(db_t *db, const char *only)
 
 int workflows_validate_pending(db_t *db)
 {
-	return validate_pending(db, NULL);
+	return validate_pending(db, NULL, false);
 }
 
 int workflows_validate_named(db_t *db, const char *name)
 {
-	return validate_pending(db, name);
+	return validate_pending(db, name, true);
 }

@@ -46,7 +46,11 @@ cJSON *workflows_template_names(void);
  */
 int workflows_validate_pending(db_t *db);
 
-/* The same for the workflow called name only, if it is pending. */
+/*
+ * The same for the workflow called name only, if it is pending; waits for a
+ * session that holds its row (another validator, say), where the jobs skip
+ * such a row, so that the caller then reads a verdict.
+ */
 int workflows_validate_named(db_t *db, const char *name);
 
 #endif
