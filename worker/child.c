@@ -311,17 +311,17 @@ static void on_wake(uv_async_t *async)
 		stop_loop(c);
 }
 
-static void mark_stopped(child_t *c)
+void child_record_stopped(db_t *db, int64_t worker_id)
 {
 	char id[24];
 	const char *params[1] = { id };
 
-	if (c->worker_id == 0 || !db_connected(c->db))
+	if (worker_id == 0)
 		return;
-	snprintf(id, sizeof(id), "%" PRId64, c->worker_id);
-	db_command(c->db,
-		   "UPDATE wf_workers SET status = 'stopped', stopped_at = now(), current_step = NULL"
-		   " WHERE id = $1::bigint",
+	snprintf(id, sizeof(id), "%" PRId64, worker_id);
+	db_command(db,
+		   "UPDATE wf_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, now()),"
+		   "       current_step = NULL WHERE id = $1::bigint AND status <> 'stopped'",
 		   1, params);
 }
 
@@ -368,7 +368,8 @@ int child_main(const wf_config_t *cfg, int slot_index, slot_shared_t *slot)
 	/* The last batch's outcomes are still in hand: record them before going. */
 	if (c.runner && db_connected(c.db))
 		runner_flush(c.runner);
-	mark_stopped(&c);
+	if (db_connected(c.db))
+		child_record_stopped(c.db, c.worker_id);
 	log_info("worker stopped");
 	runner_free(c.runner);
 	services_free(&c.services);

@@ -266,24 +266,6 @@ static void record_final_counters(pool_t *p, int i)
 		   5, params);
 }
 
-/*
- * A child that left cleanly because the pool asked it to (a fast exit on
- * SIGINT leaves before it can say so itself) stopped; it did not die.
- */
-static void mark_worker_stopped(pool_t *p, int64_t worker_id)
-{
-	char id[24];
-	const char *params[1] = { id };
-
-	if (worker_id == 0 || !pool_db_ready(p))
-		return;
-	snprintf(id, sizeof(id), "%" PRId64, worker_id);
-	db_command(p->db,
-		   "UPDATE wf_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, now()),"
-		   "       current_step = NULL WHERE id = $1::bigint AND status <> 'stopped'",
-		   1, params);
-}
-
 static void child_exited(pool_t *p, int i, int status)
 {
 	pool_slot_t *s = &p->slots[i];
@@ -315,8 +297,9 @@ static void child_exited(pool_t *p, int i, int status)
 		running[0] = '\0';
 	record_final_counters(p, i);
 	release_steps(p, worker_id, running, reason);
-	if (expected && WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_OK)
-		mark_worker_stopped(p, worker_id);
+	/* A clean exit the pool asked for (a fast exit leaves before saying so itself) is a stop, not a death. */
+	if (expected && WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_OK && pool_db_ready(p))
+		child_record_stopped(p->db, worker_id);
 
 	s->state = SLOT_EMPTY;
 	s->pid = 0;
