@@ -15,6 +15,14 @@
 #include "api_triggers.h"
 #include "json.h"
 
+/* Test data is what carries this prefix (wf_clear_test_data() in sql/ finds it by it). */
+#define TEST_PREFIX "test-"
+
+static bool is_test_address(const char *email)
+{
+	return strncmp(email, TEST_PREFIX, strlen(TEST_PREFIX)) == 0;
+}
+
 /* The address to use: the caller's (which must carry the prefix) or a fresh one. */
 static bool test_email(http_request_t *req, const cJSON *body, char *out, size_t size)
 {
@@ -22,7 +30,7 @@ static bool test_email(http_request_t *req, const cJSON *body, char *out, size_t
 	static unsigned long counter;
 
 	if (email) {
-		if (strncmp(email, "test-", 5) != 0) {
+		if (!is_test_address(email)) {
 			http_respond_error(req, 400, "test data uses addresses that start with \"test-\"");
 			return false;
 		}
@@ -30,7 +38,7 @@ static bool test_email(http_request_t *req, const cJSON *body, char *out, size_t
 		return true;
 	}
 	/* The request id is unique enough; the counter separates two in one request. */
-	snprintf(out, size, "test-%s-%lu@example.com", http_request_id(req), ++counter);
+	snprintf(out, size, TEST_PREFIX "%s-%lu@example.com", http_request_id(req), ++counter);
 	return true;
 }
 
@@ -69,32 +77,25 @@ static void make_person(http_request_t *req, void *data, api_work_fn work, bool 
 	char user_id[24];
 	bool has_user;
 
-	if (body == NULL || p == NULL) {
-		cJSON_Delete(body);
-		free(p);
-		return;
-	}
+	if (body == NULL || p == NULL)
+		goto refused;
 	if (with_type && type && !cJSON_IsNull(type) && !cJSON_IsString(type)) {
 		http_respond_error(req, 400, "\"subscription_type\" must be a type's name (a string), e.g. \"united\"");
-		cJSON_Delete(body);
-		free(p);
-		return;
+		goto refused;
 	}
-	if (!test_email(req, body, p->email, sizeof(p->email))) {
-		cJSON_Delete(body);
-		free(p);
-		return;
-	}
+	if (!test_email(req, body, p->email, sizeof(p->email)))
+		goto refused;
 	/* Checked with the address it will get; user_id is not accepted for test rows. */
 	cJSON_DeleteItemFromObjectCaseSensitive(body, "user_id");
 	cJSON_DeleteItemFromObjectCaseSensitive(body, "email");
 	json_add_string(body, "email", p->email);
-	if (!api_check_person(req, body, user_id, sizeof(user_id), &has_user)) {
-		cJSON_Delete(body);
-		free(p);
-		return;
-	}
+	if (!api_check_person(req, body, user_id, sizeof(user_id), &has_user))
+		goto refused;
 	api_run(req, data, work, body, p);
+	return;
+refused:
+	cJSON_Delete(body);
+	free(p);
 }
 
 static void subscription(http_request_t *req, void *data)
@@ -149,7 +150,7 @@ static const char *real_address(const cJSON *context)
 	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
 		const char *email = json_string(cJSON_GetObjectItemCaseSensitive(context, members[i]), "email");
 
-		if (email && strncmp(email, "test-", 5) != 0)
+		if (email && !is_test_address(email))
 			return names[i];
 	}
 	return NULL;
