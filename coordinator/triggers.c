@@ -73,6 +73,7 @@ static void free_routes(routes_t *routes)
 static int load_routes(db_t *db, const char *source, routes_t *routes)
 {
 	const char *params[1] = { source };
+	bool catch_all = false;
 	PGresult *res = db_query(db,
 				 "SELECT name, definition #> '{trigger,rule}', valid IS NULL FROM workflow"
 				 " WHERE active AND valid IS NOT false AND trigger_source = $1"
@@ -91,6 +92,14 @@ static int load_routes(db_t *db, const char *source, routes_t *routes)
 			routes->pending = true;
 			continue;
 		}
+		/*
+		 * A route without a rule takes every row that reaches it, so
+		 * those after it are never chosen, and their rules must not
+		 * make the claim build contexts that nothing will test.
+		 */
+		if (catch_all)
+			continue;
+		catch_all = PQgetisnull(res, i, 1);
 		route = json_object();
 
 		json_add_string(route, "name", PQgetvalue(res, i, 0));

@@ -126,7 +126,42 @@ START_TEST(validating_a_named_workflow_checks_that_one_among_many)
 }
 END_TEST
 
+/*
+ * A workflow without a rule takes every row of its source that reaches
+ * it: those below it are never chosen, however well their rules match.
+ */
+START_TEST(a_rule_less_workflow_on_top_takes_every_row_of_its_source)
+{
+	testdb_t *t = testdb_new("trig_catch_all");
+	int started = -1;
+
+	fixture_workflow(t, "test-catch-all",
+			 "{\"trigger\":{\"source\":\"subscription\",\"priority\":1000},"
+			 "\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	fixture_workflow(t, "test-below",
+			 "{\"trigger\":{\"source\":\"subscription\",\"priority\":500,"
+			 "\"rule\":{\"==\":[{\"var\":\"subscription_type.name\"},\"united\"]}},"
+			 "\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	testdb_exec(t, NEW_ROWS);
+	ck_assert_int_eq(triggers_process(t->db, 500, &started), 0);
+	ck_assert_int_eq(started, 2);
+	ck_assert_str_eq(testdb_text(t, STARTED_BY("dummy_subscriptions"), 0, NULL), "test-catch-all");
+	/* Another source keeps its own routes. */
+	ck_assert_str_eq(testdb_text(t, STARTED_BY("dummy_newsletters"), 0, NULL), "newsletter_welcome");
+	/* Once it stops, the rules below it choose again. */
+	testdb_exec(t, "UPDATE workflow SET active = false WHERE name = 'test-catch-all'");
+	testdb_exec(t, "INSERT INTO dummy_subscriptions (user_id, subscription_type_id)"
+		       " SELECT u.id, ty.id FROM dummy_users u, dummy_subscription_types ty WHERE ty.name = 'united'");
+	ck_assert_int_eq(triggers_process(t->db, 500, &started), 0);
+	ck_assert_int_eq(started, 1);
+	ck_assert_str_eq(testdb_text(t, "SELECT workflow_name FROM workflow_executions WHERE trigger_table = 'dummy_subscriptions'"
+				     " ORDER BY trigger_id DESC LIMIT 1", 0, NULL), "test-below");
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("triggers", 60, a_row_written_with_its_workflows_definition_starts_that_workflow,
 	    rows_wait_unclaimed_while_their_workflow_cannot_be_validated,
 	    one_validation_run_clears_every_pending_definition,
-	    validating_a_named_workflow_checks_that_one_among_many)
+	    validating_a_named_workflow_checks_that_one_among_many,
+	    a_rule_less_workflow_on_top_takes_every_row_of_its_source)
