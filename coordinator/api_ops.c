@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "rescue.h"
 #include "triggers.h"
 
 #define TRIGGER_BATCH 500
@@ -65,13 +66,10 @@ static void delayed(http_request_t *req, void *data)
 
 static void recover_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
-	char dead_after[32], rescued[16];
-	const char *params[1] = { dead_after };
+	char rescued[16];
 	const char *counted[1] = { rescued };
-	PGresult *res;
+	PGresult *res = rescue_steps(db, call->cfg->worker_dead_after_s);
 
-	snprintf(dead_after, sizeof(dead_after), "%d seconds", call->cfg->worker_dead_after_s);
-	res = db_query(db, "SELECT wf_rescue_steps($1::interval)", 1, params);
 	if (!db_ok(res)) {
 		api_db_error(reply, db, res);
 		PQclear(res);

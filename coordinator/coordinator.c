@@ -24,9 +24,9 @@
 #include "jobs.h"
 #include "listener.h"
 #include "log.h"
+#include "rescue.h"
 #include "services.h"
 #include "triggers.h"
-#include "wftime.h"
 #include "workflows.h"
 
 typedef struct {
@@ -68,18 +68,9 @@ static int fire_cron(job_t *job, db_t *db)
 static int sweep(job_t *job, db_t *db)
 {
 	coord_t *c = job->data;
-	char dead_after[32];
-	const char *params[1] = { NULL };
-	double up_ms = wftime_monotonic_ms() - db_connected_since(db);
-	PGresult *res;
+	PGresult *res = rescue_steps(db, c->cfg->worker_dead_after_s);
 	int rescued;
 
-	/* Right after (re)connecting, give the pools time to heartbeat first. */
-	if (up_ms >= c->cfg->worker_dead_after_s * 1000.0) {
-		snprintf(dead_after, sizeof(dead_after), "%d seconds", c->cfg->worker_dead_after_s);
-		params[0] = dead_after;
-	}
-	res = db_query(db, "SELECT wf_rescue_steps($1::interval)", 1, params);
 	if (!db_ok(res)) {
 		PQclear(res);
 		return -1;
@@ -126,6 +117,7 @@ static void on_reconnect(void *data)
 {
 	coord_t *c = data;
 
+	dbpool_note_reconnect();
 	/* Notifications may have been missed while disconnected: catch up. */
 	job_kick(&c->workflows);
 	job_kick(&c->triggers);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "wftime.h"
 
 #define DBPOOL_MAX 128
 
@@ -15,15 +16,41 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static db_t *pool_all[DBPOOL_MAX];
 static int pool_count;
 static _Thread_local db_t *thread_db;
+static double reachable_since_ms; /* 0 until the first connection; under pool_lock */
 
 void dbpool_init(const wf_config_t *cfg)
 {
 	pool_cfg = cfg;
 }
 
+double dbpool_reachable_since(void)
+{
+	double since;
+
+	pthread_mutex_lock(&pool_lock);
+	since = reachable_since_ms;
+	pthread_mutex_unlock(&pool_lock);
+	return since;
+}
+
+static void note_connected(bool after_a_break)
+{
+	pthread_mutex_lock(&pool_lock);
+	if (after_a_break || reachable_since_ms == 0)
+		reachable_since_ms = wftime_monotonic_ms();
+	pthread_mutex_unlock(&pool_lock);
+}
+
+void dbpool_note_reconnect(void)
+{
+	note_connected(true);
+}
+
 db_t *dbpool_get(void)
 {
-	if (thread_db == NULL) {
+	bool first = thread_db == NULL;
+
+	if (first) {
 		thread_db = db_new(pool_cfg, "wf-coordinator");
 		/* Remembered so that dbpool_close_all can close it from the main thread. */
 		pthread_mutex_lock(&pool_lock);
@@ -42,6 +69,7 @@ db_t *dbpool_get(void)
 	/* db_connect prepares the registered statements again. */
 	if (db_connect(thread_db) < 0)
 		return NULL;
+	note_connected(!first);
 	return thread_db;
 }
 

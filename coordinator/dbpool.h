@@ -16,6 +16,16 @@
 void dbpool_init(const wf_config_t *cfg);
 /* The calling thread's connection, connected; NULL when the database is unreachable. */
 db_t *dbpool_get(void);
+/*
+ * Since when (wftime_monotonic_ms) the database has been reachable without
+ * a break this process noticed: the first connection, then each reconnect
+ * after a lost one, a pooled one or the listener's (dbpool_note_reconnect).
+ * Heartbeats that stopped before then may have stopped because of the
+ * break, not because their pool died (rescue.h).
+ */
+double dbpool_reachable_since(void);
+/* A connection of this process was lost and is back. */
+void dbpool_note_reconnect(void);
 /* Closes every connection; call after the loop has ended. */
 void dbpool_close_all(void);
 

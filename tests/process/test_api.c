@@ -586,6 +586,74 @@ START_TEST(recover_reports_the_statistics_after_its_rescue)
 END_TEST
 
 /*
+ * A pool that went silent while the coordinator was away (not started yet,
+ * or cut off from the database with it) may have been cut off too and
+ * still be running its step: /recovery/recover calls it dead only once the
+ * database has been reachable for WORKER_DEAD_AFTER_S. An expired lease
+ * needs no such wait (the test above).
+ */
+#define SILENT_POOL_HOLDS_A_STEP                                                                    \
+	"WITH w AS (INSERT INTO wf_workers (host, pid, slot, pool_pid, heartbeat_at)"              \
+	"           VALUES ('test-host', 1, 0, 1, now() - interval '1 hour') RETURNING id)"        \
+	" UPDATE wf_steps SET status = 'claimed', claimed_by = w.id, claimed_at = now(),"          \
+	"   lease_expires_at = now() + interval '1 hour' FROM w WHERE wf_steps.status = 'ready'"
+
+static long recover_rescued(void)
+{
+	httpc_reply_t r = expect("POST", "/workflow/recovery/recover", NULL, 200);
+	long rescued = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "rescued"));
+
+	httpc_free(&r);
+	return rescued;
+}
+
+/* Recovers every half second until something is rescued; how long that took, in ms. */
+static double recover_until_rescued(long want, int timeout_ms)
+{
+	double t0 = proc_now_ms();
+	long rescued;
+
+	while ((rescued = recover_rescued()) == 0 && proc_now_ms() - t0 < timeout_ms)
+		proc_sleep_ms(500);
+	ck_assert_int_eq(rescued, want);
+	return proc_now_ms() - t0;
+}
+
+START_TEST(recover_gives_silent_pools_time_after_the_database_comes_back)
+{
+	testdb_t *t = testdb_new("apisilent");
+	const char *env[] = { "SWEEP_INTERVAL_MS=600000", "WORKER_DEAD_AFTER_S=5", NULL };
+	pid_t coord;
+	httpc_reply_t r;
+
+	fixture_workflow(t, "test-one", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	coord = httpc_start_coordinator(env, base, sizeof(base));
+	r = expect("POST", "/workflow/execute", "{\"workflow\":\"test-one\"}", 201);
+	httpc_free(&r);
+	testdb_exec(t, SILENT_POOL_HOLDS_A_STEP);
+	/* The coordinator has just started: no verdict yet, then the pool is dead. */
+	ck_assert_int_eq(recover_rescued(), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps WHERE status = 'claimed'", 0, NULL), 1);
+	ck_assert_double_gt(recover_until_rescued(1, 15000), 1000);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'dead'", 0, NULL), 1);
+
+	/* Another silent pool takes the step; then an outage ends every session of the coordinator. */
+	testdb_exec(t, SILENT_POOL_HOLDS_A_STEP);
+	PQclear(testdb_query(t, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+			     " WHERE datname = current_database() AND application_name LIKE 'wf-coordinator%'",
+			     0, NULL));
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+					   " AND application_name = 'wf-coordinator listen'", 1, 10000), 1);
+	ck_assert_int_eq(recover_rescued(), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'running'", 0, NULL), 1);
+	ck_assert_double_gt(recover_until_rescued(1, 15000), 1000);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_workers WHERE status = 'dead'", 0, NULL), 2);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
+/*
  * /process/delayed counts overdue delays as wf_delays_due (and so
  * /recovery/statistics) does: a paused execution's delay is not overdue.
  */
@@ -806,6 +874,7 @@ RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail,
 	    trigger_and_test_endpoints, test_subscriptions_never_land_on_a_real_user,
 	    test_subscription_type_must_be_a_string, test_executions_write_only_to_test_addresses,
 	    operations_endpoints_and_metrics, recover_reports_the_statistics_after_its_rescue,
+	    recover_gives_silent_pools_time_after_the_database_comes_back,
 	    delayed_does_not_count_a_paused_delay_as_overdue, health_says_unresponsive_while_the_database_hangs,
 	    racing_subscriptions_of_one_new_address_make_one_user,
 	    newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user, a_hundred_concurrent_clients)
