@@ -73,15 +73,25 @@ static void validate_action(const cJSON *node, const char *node_id, const def_re
 	}
 }
 
-/* The recipient: the node's "to" expression, else the first of paths found in the context. */
-static char *recipient(const exec_ctx_t *ctx, const char *const *paths, char *err, size_t errlen)
-{
-	const cJSON *to = cJSON_GetObjectItemCaseSensitive(ctx->node->json, "to");
+static const char *const email_paths[] = { "user", "email", "newsletter", "email", NULL };
+static const char *const sms_paths[] = { "user", "phone", NULL };
 
-	if (to && !cJSON_IsNull(to))
-		return exec_eval_text(ctx, to, err, errlen);
+/*
+ * The recipient: the node's "to" expression (evaluated at now, epoch
+ * seconds), else the first of paths found in the context.
+ */
+static char *recipient(const cJSON *node, const cJSON *context, double now, const char *const *paths,
+		       char *err, size_t errlen)
+{
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(node, "to");
+
+	if (to && !cJSON_IsNull(to)) {
+		exec_ctx_t at = { .context = context, .now = now };
+
+		return exec_eval_text(&at, to, err, errlen);
+	}
 	for (int i = 0; paths[i]; i += 2) {
-		const cJSON *obj = cJSON_GetObjectItemCaseSensitive(ctx->context, paths[i]);
+		const cJSON *obj = cJSON_GetObjectItemCaseSensitive(context, paths[i]);
 		const char *v = json_string(obj, paths[i + 1]);
 
 		if (v && *v)
@@ -89,6 +99,11 @@ static char *recipient(const exec_ctx_t *ctx, const char *const *paths, char *er
 	}
 	snprintf(err, errlen, "no recipient: the context has no %s.%s", paths[0], paths[1]);
 	return NULL;
+}
+
+char *exec_email_recipient(const cJSON *node, const cJSON *context, double now, char *err, size_t errlen)
+{
+	return recipient(node, context, now, email_paths, err, errlen);
 }
 
 /*
@@ -176,14 +191,13 @@ static bool email_rate_limited(const exec_ctx_t *ctx, exec_outcome_t *out, const
 
 static void send_email(const exec_ctx_t *ctx, exec_outcome_t *out)
 {
-	static const char *const paths[] = { "user", "email", "newsletter", "email", NULL };
 	const services_t *svc = ctx->services;
 	const char *template = json_string(ctx->node->json, "template");
 	bool mock = strcmp(svc->cfg->email_mode, "mock") == 0;
 	tpl_rendered_t mail = { 0 };
 	delivery_result_t result;
 	char err[256] = "", msgid[512];
-	char *to = recipient(ctx, paths, err, sizeof(err));
+	char *to = recipient(ctx->node->json, ctx->context, ctx->now, email_paths, err, sizeof(err));
 	cJSON *data = template_data(ctx);
 	cJSON *row;
 
@@ -264,13 +278,12 @@ out:
 
 static void send_sms(const exec_ctx_t *ctx, exec_outcome_t *out)
 {
-	static const char *const paths[] = { "user", "phone", NULL };
 	const services_t *svc = ctx->services;
 	const char *message = json_string(ctx->node->json, "message");
 	bool mock = strcmp(svc->cfg->sms_mode, "mock") == 0;
 	delivery_result_t result;
 	char err[256] = "", reference[256];
-	char *to = recipient(ctx, paths, err, sizeof(err));
+	char *to = recipient(ctx->node->json, ctx->context, ctx->now, sms_paths, err, sizeof(err));
 	char *body = NULL;
 	cJSON *data = template_data(ctx);
 	tpl_t *tpl = NULL;

@@ -117,6 +117,13 @@ cJSON *exec_fill(const exec_ctx_t *ctx, const cJSON *value, char *err, size_t er
 /* The text an expression evaluates to (a string, or a number's JavaScript text); malloc'd, or NULL. */
 char *exec_eval_text(const exec_ctx_t *ctx, const cJSON *expr, char *err, size_t errlen);
 
+/*
+ * Where a send_email node (its JSON) would send with this context, now
+ * (epoch seconds) being the time its "to" is evaluated at: malloc'd, or
+ * NULL with the reason in err (no recipient; an expression that fails).
+ */
+char *exec_email_recipient(const cJSON *node, const cJSON *context, double now, char *err, size_t errlen);
+
 /* The webhook call of the `webhook` node, shared by the `trigger_webhook` action (exec_webhook.c). */
 void exec_webhook_validate(const cJSON *node, const char *node_id, bool with_method,
 			   def_problems_t *problems);

@@ -13,7 +13,9 @@
 
 #include "api.h"
 #include "api_triggers.h"
+#include "executor.h"
 #include "json.h"
+#include "wftime.h"
 
 /* Test data is what carries this prefix (wf_clear_test_data() in sql/ finds it by it). */
 #define TEST_PREFIX "test-"
@@ -109,6 +111,67 @@ static void newsletter(http_request_t *req, void *data)
 }
 
 /*
+ * The definitions a test execution of workflow may run: its own and those
+ * of the shared flows it reaches, each once however they nest.
+ */
+#define FLOWS_OF_WORKFLOW                                                                           \
+	"WITH RECURSIVE flows (name, definition) AS ("                                               \
+	"  SELECT name, definition FROM workflow WHERE name = $1"                                   \
+	"  UNION"                                                                                   \
+	"  SELECT w.name, w.definition FROM flows f"                                                \
+	"  CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(f.definition -> 'nodes') = 'object'" \
+	"                                     THEN f.definition -> 'nodes' END) n"                  \
+	"  JOIN workflow w ON w.name = n.value ->> 'workflow'"                                      \
+	"  WHERE n.value ->> 'type' = 'shared_flow')"                                               \
+	" SELECT name, definition FROM flows"
+
+static bool is_send_email(const cJSON *node)
+{
+	const char *type = json_string(node, "type"), *action = json_string(node, "action");
+
+	return type && action && strcmp(type, "action") == 0 && strcmp(action, "send_email") == 0;
+}
+
+/*
+ * Whether a send_email node of these flows would write to an address
+ * without the "test-" prefix with this context: 1 with msg saying which,
+ * else 0. A "to" expression is evaluated as the worker will (at this time;
+ * one that fails, or finds no address, sends nothing).
+ */
+static int sends_to_a_real_address(const PGresult *flows, const cJSON *context, char *msg, size_t size)
+{
+	double now = wftime_now();
+
+	for (int i = 0; i < PQntuples(flows); i++) {
+		cJSON *definition = cJSON_Parse(PQgetvalue(flows, i, 1));
+		const cJSON *node;
+		int found = 0;
+
+		cJSON_ArrayForEach(node, cJSON_GetObjectItemCaseSensitive(definition, "nodes")) {
+			char err[256];
+			char *to;
+
+			if (!is_send_email(node))
+				continue;
+			to = exec_email_recipient(node, context, now, err, sizeof(err));
+			if (to && !is_test_address(to)) {
+				snprintf(msg, size, "test data uses addresses that start with \"" TEST_PREFIX
+					 "\"; node \"%s\" of workflow \"%s\" would send to \"%s\"",
+					 node->string, PQgetvalue(flows, i, 0), to);
+				found = 1;
+			}
+			free(to);
+			if (found)
+				break;
+		}
+		cJSON_Delete(definition);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * The key only marks the execution as test data (the "test-" prefix): it is
  * a fresh random one, since anything the client sends (X-Request-Id, say)
  * could name another request's execution.
@@ -117,7 +180,21 @@ static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
 	char *context_text = api_context_text(call->body);
 	const char *params[2] = { json_string(call->body, "workflow"), context_text ? context_text : "{}" };
-	PGresult *res = db_query(db,
+	const cJSON *given = cJSON_GetObjectItemCaseSensitive(call->body, "context");
+	cJSON *context = cJSON_IsObject(given) ? cJSON_Duplicate(given, 1) : cJSON_CreateObject();
+	PGresult *res = db_query(db, FLOWS_OF_WORKFLOW, 1, params);
+	char msg[512];
+
+	if (!db_ok(res)) {
+		api_db_error(reply, db, res);
+		goto out;
+	}
+	if (sends_to_a_real_address(res, context, msg, sizeof(msg))) {
+		api_error(reply, 400, "%s", msg);
+		goto out;
+	}
+	PQclear(res);
+	res = db_query(db,
 		"WITH k AS (SELECT 'test-' || gen_random_uuid() AS key)"
 		" SELECT jsonb_build_object('execution_id', c.execution_id, 'status', c.status,"
 		"                          'idempotency_key', k.key), c.created"
@@ -131,7 +208,9 @@ static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 		if (reply->body == NULL)
 			api_error(reply, 500, "internal error");
 	}
+out:
 	PQclear(res);
+	cJSON_Delete(context);
 	free(context_text);
 }
 

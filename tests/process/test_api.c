@@ -531,6 +531,29 @@ START_TEST(test_executions_write_only_to_test_addresses)
 		   "\"newsletter\":{\"email\":\"test-reader@example.com\"}}}", 201);
 	httpc_free(&r);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 1);
+
+	/* A node's own "to", in the workflow or in a shared flow it runs, is checked as well. */
+	fixture_workflow(t, "test-forward",
+			 "{\"start\":\"fwd\",\"nodes\":{\"fwd\":{\"type\":\"action\",\"action\":\"send_email\","
+			 "\"template\":\"generic_welcome\",\"to\":{\"var\":\"forward.to\"},\"next\":null}}}");
+	fixture_workflow(t, "test-outer",
+			 "{\"start\":\"inner\",\"nodes\":{\"inner\":{\"type\":\"shared_flow\","
+			 "\"workflow\":\"test-forward\",\"next\":null}}}");
+	expect_error("POST", "/workflow/test/execute",
+		     "{\"workflow\":\"test-forward\",\"context\":{\"user\":{\"email\":\"test-u@example.com\"},"
+		     "\"forward\":{\"to\":\"boss@customer.com\"}}}", 400,
+		     "node \"fwd\" of workflow \"test-forward\" would send to \"boss@customer.com\"");
+	expect_error("POST", "/workflow/test/execute",
+		     "{\"workflow\":\"test-outer\",\"context\":{\"forward\":{\"to\":\"boss@customer.com\"}}}", 400,
+		     "boss@customer.com");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 1);
+	r = expect("POST", "/workflow/test/execute",
+		   "{\"workflow\":\"test-outer\",\"context\":{\"forward\":{\"to\":\"test-boss@customer.com\"}}}", 201);
+	httpc_free(&r);
+	/* No address at all sends nothing: the step will fail, no mail goes out. */
+	r = expect("POST", "/workflow/test/execute", "{\"workflow\":\"test-forward\"}", 201);
+	httpc_free(&r);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 3);
 	proc_stop(coord);
 	testdb_free(t);
 }
