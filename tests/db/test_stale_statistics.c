@@ -91,6 +91,27 @@ START_TEST(a_table_that_outgrew_its_statistics_is_analyzed)
 END_TEST
 
 /*
+ * The history and the log tables only grow under the engine, which never
+ * reads them through a cached plan: they are left to autovacuum (sql/024).
+ */
+START_TEST(append_only_tables_are_left_to_autovacuum)
+{
+	testdb_t *t = testdb_new("appendonly");
+
+	testdb_exec(t, "ANALYZE");
+	testdb_exec(t, "INSERT INTO workflow_execution_history (execution_id, to_status)"
+		       " SELECT gen_random_uuid(), 'idle' FROM generate_series(1, 3000)");
+	testdb_exec(t, "INSERT INTO email_logs (execution_id, node_id, recipient, subject)"
+		       " SELECT gen_random_uuid(), 'n', 'test-append@example.com', 's' FROM generate_series(1, 3000)");
+	testdb_exec(t, "INSERT INTO dummy_users (email) SELECT 'test-append-' || g || '@example.com'"
+		       " FROM generate_series(1, 3000) g");
+	report_statistics(t);
+	ck_assert_str_eq(testdb_text(t, "SELECT wf_analyze_grown_tables()::text", 0, NULL), "{dummy_users}");
+	testdb_free(t);
+}
+END_TEST
+
+/*
  * The sweeper's ANALYZE is a light one (sql/013): a sample of 3,000 rows
  * gives the row counts plans are chosen by; and no ANALYZE spends time on
  * the payload columns no query filters on.
@@ -124,4 +145,5 @@ START_TEST(the_sweepers_analyze_is_light)
 END_TEST
 
 RUNNER_MAIN("stale_statistics", 60, a_context_costs_a_few_buffers_even_after_a_bulk_insert,
-	    a_table_that_outgrew_its_statistics_is_analyzed, the_sweepers_analyze_is_light)
+	    a_table_that_outgrew_its_statistics_is_analyzed, append_only_tables_are_left_to_autovacuum,
+	    the_sweepers_analyze_is_light)
