@@ -103,6 +103,12 @@ static char *recipient(const cJSON *node, const cJSON *context, double now, cons
 
 char *exec_email_recipient(const cJSON *node, const cJSON *context, double now, char *err, size_t errlen)
 {
+	const char *type = json_string(node, "type");
+
+	if (type == NULL || strcmp(type, "action") != 0 || action_of(node) != ACTION_EMAIL) {
+		snprintf(err, errlen, "not a send_email node");
+		return NULL;
+	}
 	return recipient(node, context, now, email_paths, err, errlen);
 }
 

@@ -118,9 +118,10 @@ cJSON *exec_fill(const exec_ctx_t *ctx, const cJSON *value, char *err, size_t er
 char *exec_eval_text(const exec_ctx_t *ctx, const cJSON *expr, char *err, size_t errlen);
 
 /*
- * Where a send_email node (its JSON) would send with this context, now
+ * Where a node (its JSON) would send an email with this context, now
  * (epoch seconds) being the time its "to" is evaluated at: malloc'd, or
- * NULL with the reason in err (no recipient; an expression that fails).
+ * NULL with the reason in err (not a send_email node; no recipient; an
+ * expression that fails).
  */
 char *exec_email_recipient(const cJSON *node, const cJSON *context, double now, char *err, size_t errlen);
 

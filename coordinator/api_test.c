@@ -125,13 +125,6 @@ static void newsletter(http_request_t *req, void *data)
 	"  WHERE n.value ->> 'type' = 'shared_flow')"                                               \
 	" SELECT name, definition FROM flows"
 
-static bool is_send_email(const cJSON *node)
-{
-	const char *type = json_string(node, "type"), *action = json_string(node, "action");
-
-	return type && action && strcmp(type, "action") == 0 && strcmp(action, "send_email") == 0;
-}
-
 /*
  * Whether a send_email node of these flows would write to an address
  * without the "test-" prefix with this context: 1 with msg saying which,
@@ -145,28 +138,22 @@ static int sends_to_a_real_address(const PGresult *flows, const cJSON *context, 
 	for (int i = 0; i < PQntuples(flows); i++) {
 		cJSON *definition = cJSON_Parse(PQgetvalue(flows, i, 1));
 		const cJSON *node;
-		int found = 0;
 
 		cJSON_ArrayForEach(node, cJSON_GetObjectItemCaseSensitive(definition, "nodes")) {
 			char err[256];
-			char *to;
+			char *to = exec_email_recipient(node, context, now, err, sizeof(err));
 
-			if (!is_send_email(node))
-				continue;
-			to = exec_email_recipient(node, context, now, err, sizeof(err));
 			if (to && !is_test_address(to)) {
 				snprintf(msg, size, "test data uses addresses that start with \"" TEST_PREFIX
 					 "\"; node \"%s\" of workflow \"%s\" would send to \"%s\"",
 					 node->string, PQgetvalue(flows, i, 0), to);
-				found = 1;
+				free(to);
+				cJSON_Delete(definition);
+				return 1;
 			}
 			free(to);
-			if (found)
-				break;
 		}
 		cJSON_Delete(definition);
-		if (found)
-			return 1;
 	}
 	return 0;
 }
@@ -181,7 +168,8 @@ static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 	char *context_text = api_context_text(call->body);
 	const char *params[2] = { json_string(call->body, "workflow"), context_text ? context_text : "{}" };
 	const cJSON *given = cJSON_GetObjectItemCaseSensitive(call->body, "context");
-	cJSON *context = cJSON_IsObject(given) ? cJSON_Duplicate(given, 1) : cJSON_CreateObject();
+	cJSON *empty = cJSON_CreateObject();
+	const cJSON *context = cJSON_IsObject(given) ? given : empty;
 	PGresult *res = db_query(db, FLOWS_OF_WORKFLOW, 1, params);
 	char msg[512];
 
@@ -210,7 +198,7 @@ static void execute_work(api_call_t *call, db_t *db, api_reply_t *reply)
 	}
 out:
 	PQclear(res);
-	cJSON_Delete(context);
+	cJSON_Delete(empty);
 	free(context_text);
 }
 
