@@ -20,6 +20,7 @@
 #include "peers.h"
 #include "proc.h"
 #include "runner.h"
+#include "scratch.h"
 #include "testdb.h"
 
 static pid_t start_pool(const char *const *extra)
@@ -140,6 +141,71 @@ START_TEST(recipient_name_is_one_line_and_only_the_users)
 	cJSON_Delete(other);
 	proc_stop(pool);
 	peer_stop(smtp);
+	testdb_free(t);
+}
+END_TEST
+
+/*
+ * What a template sees: the context, the engine's own "execution" (a
+ * context's key of that name is hidden, not merged) and the engine's
+ * unsubscribe link, unless the context brings its own link, which then
+ * goes into List-Unsubscribe without the one-click header. The stored
+ * context stays as it was given.
+ */
+START_TEST(templates_see_the_context_the_execution_and_one_unsubscribe_link)
+{
+	testdb_t *t = testdb_new("smtpdata");
+	peer_t *smtp = peer_must_start("smtp_server.py", NULL);
+	char host[32] = "SMTP_HOST=127.0.0.1", port[32], dir[64], tpl_env[128];
+	const char *env[] = { "EMAIL_MODE=smtp", host, port, "SMTP_TLS=off", tpl_env, NULL };
+	char spoofed[64], own[64], want[256];
+	const char *pspoofed[1] = { spoofed };
+	pid_t pool;
+	cJSON *m;
+
+	scratch_make(dir, sizeof(dir));
+	scratch_put(dir, "tpl/probe/subject.hbs", "For {{user.name}}", NULL, 0);
+	scratch_put(dir, "tpl/probe/text.hbs",
+		    "exec={{execution.id}} node={{execution.node}} plan={{subscription_type.name}} link={{unsubscribe_url}}",
+		    NULL, 0);
+	scratch_put(dir, "tpl/probe/html.hbs", "<p>{{execution.id}}</p>", NULL, 0);
+	snprintf(tpl_env, sizeof(tpl_env), "TEMPLATES_DIR=%s/tpl", dir);
+	snprintf(port, sizeof(port), "SMTP_PORT=%d", smtp->port);
+	fixture_workflow(t, "test-probe", "{\"start\":\"hello\",\"nodes\":{\"hello\":{\"type\":\"action\","
+					  "\"action\":\"send_email\",\"template\":\"probe\"}}}");
+	pool = start_pool(env);
+	snprintf(spoofed, sizeof(spoofed), "%s", fixture_execution(t, "test-probe",
+		"{\"user\":{\"email\":\"test-ada@example.com\",\"name\":\"Ada\"},"
+		"\"subscription_type\":{\"name\":\"united\"},\"execution\":{\"id\":\"spoofed\",\"node\":\"elsewhere\"}}"));
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'", 1, 30000), 1);
+	snprintf(own, sizeof(own), "%s", fixture_execution(t, "test-probe",
+		"{\"user\":{\"email\":\"test-bob@example.com\",\"name\":\"Bob\"},"
+		"\"unsubscribe_url\":\"https://example.com/own?t=1\"}"));
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions WHERE status = 'completed'", 2, 30000), 2);
+
+	m = peer_record(smtp, "msg", 1, 2000);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(str(m, "headers", "subject"), "For Ada");
+	snprintf(want, sizeof(want), "exec=%s node=hello plan=united link=", spoofed);
+	ck_assert_msg(strncmp(str(m, "text", NULL), want, strlen(want)) == 0, "text: %s", str(m, "text", NULL));
+	snprintf(want, sizeof(want), "/workflow/triggers/unsubscribe?execution=%s", spoofed);
+	ck_assert_ptr_nonnull(strstr(str(m, "text", NULL), want));
+	ck_assert_str_eq(str(m, "headers", "list-unsubscribe-post"), "List-Unsubscribe=One-Click");
+	cJSON_Delete(m);
+
+	m = peer_record(smtp, "msg", 2, 2000);
+	ck_assert_ptr_nonnull(m);
+	snprintf(want, sizeof(want), "exec=%s node=hello plan= link=https://example.com/own?t=1", own);
+	ck_assert_str_eq(str(m, "text", NULL), want);
+	ck_assert_str_eq(str(m, "headers", "list-unsubscribe"), "<https://example.com/own?t=1>");
+	ck_assert_str_eq(str(m, "headers", "list-unsubscribe-post"), "");
+	cJSON_Delete(m);
+
+	ck_assert_str_eq(testdb_text(t, "SELECT context #>> '{execution,id}' FROM workflow_executions WHERE id = $1::uuid",
+				     1, pspoofed), "spoofed");
+	proc_stop(pool);
+	peer_stop(smtp);
+	scratch_remove(dir);
 	testdb_free(t);
 }
 END_TEST
@@ -331,6 +397,7 @@ START_TEST(slow_steps_are_spread_over_the_pool)
 END_TEST
 
 RUNNER_MAIN("delivery", 120, each_template_arrives_over_smtp, recipient_name_is_one_line_and_only_the_users,
+	    templates_see_the_context_the_execution_and_one_unsubscribe_link,
 	    smtp_failures_follow_the_retry_policy_and_every_attempt_is_logged,
 	    sms_and_signed_webhooks_reach_a_real_receiver, rate_limit_defers_instead_of_failing,
 	    slow_batch_gives_back_unstarted_steps_before_the_lease_runs_out, slow_steps_are_spread_over_the_pool)
