@@ -163,7 +163,8 @@ static int routes_hold(db_t *db, const char *source, const routes_t *before)
 /*
  * One batch of one table; *claimed gets how many rows it took. 1 when it
  * took none because a workflow of the source waits for validation (or the
- * routes changed under it), 0 when done, -1 on a database error.
+ * routes changed under it, up to the start itself), 0 when done, -1 on a
+ * database error.
  */
 static int process_batch(db_t *db, const trigger_table_t *t, int batch_size, int *claimed,
 			 int *started)
@@ -221,8 +222,18 @@ static int process_batch(db_t *db, const trigger_table_t *t, int batch_size, int
 		if (!db_ok(made)) {
 			char msg[256];
 
-			log_warn("could not start workflows for %s: %s", t->table,
-				 db_error_message(made, msg, sizeof(msg)));
+			db_error_message(made, msg, sizeof(msg));
+			/*
+			 * A workflow changed between the routing and the start
+			 * (sql/025): the rollback below keeps the rows, to be
+			 * routed again once the change is validated.
+			 */
+			if (strcmp(db_sqlstate(made), "WF40R") == 0) {
+				log_info("%s: %s", t->table, msg);
+				rc = 1;
+			} else {
+				log_warn("could not start workflows for %s: %s", t->table, msg);
+			}
 			PQclear(made);
 			goto out;
 		}

@@ -115,16 +115,40 @@ START_TEST(a_row_started_before_is_not_started_again)
 }
 END_TEST
 
-START_TEST(inactive_invalid_and_unknown_workflows_start_nothing)
+/*
+ * The coordinator routed the rows, then their workflow changed: made
+ * inactive, found invalid, changed by SQL and not validated yet, or
+ * deleted. The batch starts nothing and leaves every row unprocessed,
+ * with WF40R, so that the coordinator routes it again (sql/025); it used
+ * to mark such rows processed without starting anything. A row routed to
+ * no workflow is still just marked processed.
+ */
+START_TEST(a_batch_naming_a_workflow_that_changed_since_it_was_routed_changes_nothing)
 {
 	testdb_t *t = three_of_each("tstarti");
+	static const char *const changes[] = {
+		"UPDATE workflow SET active = false WHERE name = 'start_b'",
+		"UPDATE workflow SET valid = false WHERE name = 'start_b'",
+		"UPDATE workflow SET definition = definition || '{\"description\":\"changed\"}' WHERE name = 'start_b'",
+		"DELETE FROM workflow WHERE name = 'start_b'",
+	};
+	const char *batch[2] = { "dummy_subscriptions",
+				 "[{\"id\":\"1\",\"workflow\":\"start_a\"},{\"id\":\"2\",\"workflow\":\"start_b\"},"
+				 "{\"id\":\"3\"}]" };
 
-	testdb_exec(t, "UPDATE workflow SET active = false WHERE name = 'start_b'");
-	testdb_exec(t, "UPDATE workflow SET valid = false WHERE name = 'start_a'");
-	ck_assert_int_eq(started(t, "dummy_subscriptions",
-				 "[{\"id\":\"1\",\"workflow\":\"start_b\"},{\"id\":\"2\",\"workflow\":\"nope\"},"
-				 "{\"id\":\"3\",\"workflow\":\"start_a\"}]"), 0);
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+		testdb_exec(t, "BEGIN");
+		testdb_exec(t, changes[i]);
+		ck_assert_str_eq(testdb_error(t, "SELECT wf_trigger_rows_start($1, $2::jsonb)", 2, batch), "WF40R");
+		testdb_exec(t, "ROLLBACK");
+	}
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow WHERE name = 'start_b' AND active AND valid",
+				     0, NULL), 1);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE processed", 0, NULL), 0);
+	/* Routed again, to what is there now. */
+	ck_assert_int_eq(started(t, "dummy_subscriptions", batch[1]), 2);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE processed", 0, NULL), 3);
 	testdb_free(t);
 }
@@ -148,4 +172,5 @@ END_TEST
 
 RUNNER_MAIN("trigger_start", 60, named_rows_start_with_their_context_and_every_row_is_processed,
 	    newsletter_rows_get_the_newsletter_context, a_row_started_before_is_not_started_again,
-	    inactive_invalid_and_unknown_workflows_start_nothing, a_batch_it_cannot_take_changes_nothing)
+	    a_batch_naming_a_workflow_that_changed_since_it_was_routed_changes_nothing,
+	    a_batch_it_cannot_take_changes_nothing)
