@@ -94,16 +94,30 @@ END_TEST
 START_TEST(killed_mid_batch_and_two_coordinators_still_exactly_once)
 {
 	testdb_t *t = testdb_new("twocoord");
+	char restarted[256];
 	pid_t a, b;
 
 	insert_subscriptions(t, 1, 5000);
 	a = start_coordinator(NULL);
 	b = start_coordinator(NULL);
-	/* Kill one while it is in the middle of its batches, then bring it back. */
-	ck_assert_int_gt(fixture_wait_long(t, "SELECT count(*) FROM workflow_executions", 1, 10000), 0);
+	/*
+	 * Kill one while it is in the middle of its batches (as soon as the
+	 * first batch is in: waiting for a count of exactly 1 waited out the
+	 * whole run), then bring it back.
+	 */
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT least(count(*), 1) FROM workflow_executions", 1, 10000), 1);
 	proc_kill(a);
+	ck_assert_int_lt(testdb_long(t, PROCESSED_SUBS, 0, NULL), 5000);
+	/*
+	 * The new one is up when a LISTEN session opened after its start: the
+	 * killed one's may linger a moment, and counting it let the SIGTERM
+	 * below reach the new one before it ran (it died of it).
+	 */
+	snprintf(restarted, sizeof(restarted), LISTENING " AND backend_start > '%s'",
+		 testdb_text(t, "SELECT clock_timestamp()::text", 0, NULL));
 	a = start_coordinator(NULL);
 	ck_assert_int_eq(fixture_wait_long(t, PROCESSED_SUBS, 5000, 60000), 5000);
+	ck_assert_int_eq(fixture_wait_long(t, restarted, 1, 10000), 1);
 	ck_assert_int_eq(fixture_wait_long(t, LISTENING, 2, 10000), 2);
 	assert_routed_once(t, 5000);
 	proc_stop(a);
