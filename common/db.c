@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "log.h"
-#include "wftime.h"
 
 #define DB_PARAMS_MAX 16
 #define BACKOFF_MIN_MS 100
@@ -26,7 +25,6 @@ struct db {
 	int nsets;
 	bool reported_down; /* log "connection lost" once per outage */
 	bool ended;	/* the server sent FATAL while the connection was idle */
-	double connected_ms;
 	db_wait_cb wait_cb;	/* see db_set_wait_cb() */
 	void *wait_arg;
 };
@@ -57,11 +55,6 @@ void db_free(db_t *db)
 PGconn *db_conn(db_t *db)
 {
 	return db->conn;
-}
-
-double db_connected_since(db_t *db)
-{
-	return db->connected_ms;
 }
 
 bool db_connected(db_t *db)
@@ -148,7 +141,6 @@ int db_connect(db_t *db)
 		db->conn = NULL;
 		return -1;
 	}
-	db->connected_ms = wftime_monotonic_ms();
 	if (db->reported_down)
 		log_info("connected to the database");
 	db->reported_down = false;

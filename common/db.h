@@ -55,8 +55,6 @@ int db_ensure(db_t *db, volatile sig_atomic_t *stop);
 bool db_closed_by_server(db_t *db);
 PGconn *db_conn(db_t *db);
 bool db_connected(db_t *db);
-/* Monotonic milliseconds of the current connection's start (0 when never connected). */
-double db_connected_since(db_t *db);
 
 /* Registers statements to prepare now and after every reconnect. */
 int db_register(db_t *db, const db_statement_t *stmts, int count);
