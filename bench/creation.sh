@@ -9,6 +9,7 @@
 # application_name (bench_cpu_snapshot in lib.sh). RULE=1 gives the workflow
 # a trigger rule (true for every row), so the coordinator reads every
 # row's context to test it; without one no context leaves the database.
+# STATEMENTS=1 adds "statements", as in throughput.sh.
 # queue_throughput.sh with NODE=email measures the other half.
 set -euo pipefail
 executions=${1:-10000}
@@ -30,6 +31,7 @@ export PORT=0 BATCH_INTERVAL_MS=60000 LOG_LEVEL=warn
 coordinator=$!
 bench_wait_coordinator
 
+bench_statements_reset
 cpu_before=$(bench_cpu_snapshot "$coordinator" "$coordinator")
 start=$(now_s)
 bench_subscribe_users
@@ -42,12 +44,15 @@ created=$(bench_sql -c "SELECT count(*) FROM workflow_executions e JOIN wf_steps
 [ "$created" = "$executions" ] || { echo "only $created executions were created with their step" >&2; exit 1; }
 
 cpu_split=$(bench_cpu_split "$cpu_before" "$cpu_after")
-python3 - "$executions" "$start" "$end" "$rule" "$cpu_split" <<'PY'
+statements=$(bench_statements_top 25 "$executions")
+python3 - "$executions" "$start" "$end" "$rule" "$cpu_split" "$statements" <<'PY'
 import json, sys
+statements = json.loads(sys.argv[6])  # null without STATEMENTS=1
 n = int(sys.argv[1])
 secs = float(sys.argv[3]) - float(sys.argv[2])
 cpu = json.loads(sys.argv[5])
 cpu.pop("worker_children", None)  # no pool runs here
 print(json.dumps({"bench": "creation", "executions": n, "rule": sys.argv[4] == "1",
-                  "seconds": round(secs, 3), "executions_per_s": round(n / secs, 1), "cpu_s": cpu}))
+                  "seconds": round(secs, 3), "executions_per_s": round(n / secs, 1), "cpu_s": cpu,
+                  **({} if statements is None else {"statements": statements})}))
 PY

@@ -32,13 +32,23 @@ bench_build() {
 }
 
 bench_cluster() {
+	local options="-c track_commit_timestamp=on"
+
+	case ${STATEMENTS:-0} in 0 | 1) ;; *) echo "STATEMENTS is 0 or 1, not $STATEMENTS" >&2; exit 2 ;; esac
+	[ "${STATEMENTS:-0}" = 1 ] &&
+		options="$options -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
 	if [ -z "${PGHOST:-}" ]; then
 		BENCH_PG=$(mktemp -d /tmp/wf-bench-pg.XXXXXX)
 		chmod 755 "$BENCH_PG"
 		# Commit timestamps give the benchmarks their end (bench_commit_end).
-		WF_PG_OPTIONS="-c track_commit_timestamp=on" wf_pg_start "$BENCH_PG"
+		WF_PG_OPTIONS=$options wf_pg_start "$BENCH_PG"
 		trap 'wf_pg_stop "$BENCH_PG"; rm -rf "$BENCH_PG"' EXIT
 		bench_warm_cluster
+	elif [ "${STATEMENTS:-0}" = 1 ] &&
+		! "$bench_psql" -X -q -t -A -d postgres -c "SHOW shared_preload_libraries" | grep -q pg_stat_statements; then
+		echo "STATEMENTS=1 needs pg_stat_statements in the shared_preload_libraries of the cluster PGHOST names" \
+			"(or PGHOST unset, for a private cluster that loads it)" >&2
+		exit 2
 	fi
 }
 
@@ -66,6 +76,40 @@ bench_database() {
 	createdb "$BENCH_DB"
 	export DATABASE_URL="postgresql:///$BENCH_DB?host=$PGHOST&port=$PGPORT&user=$PGUSER"
 	"$COORDINATOR" migrate >/dev/null 2>&1 || { echo "migrate failed" >&2; exit 1; }
+}
+
+# bench_statements_reset: with STATEMENTS=1, counts the statements of the
+# bench database from here on (pg_stat_statements, statements inside
+# functions included); call it right before the clock starts.
+bench_statements_reset() {
+	[ "${STATEMENTS:-0}" = 1 ] || return 0
+	bench_sql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+		-c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+
+# bench_statements_top COUNT PER: with STATEMENTS=1, the COUNT statements of
+# the bench database that took the longest since bench_statements_reset, as
+# a JSON array: calls, rows, total ms, µs per PER (the run's executions),
+# whether the client sent it (toplevel; a function's time includes its
+# statements') and its text, whitespace folded. Elapsed time, not CPU: a
+# statement that waits for a lock or a core counts its wait. The time to
+# parse a statement's parameters (a round's outcomes, a jsonb) is not in
+# it. Otherwise null.
+bench_statements_top() {
+	if [ "${STATEMENTS:-0}" != 1 ]; then
+		echo null
+		return
+	fi
+	bench_sql -v n="$1" -v per="$2" <<'SQL'
+SELECT coalesce(json_agg(s ORDER BY s.ms DESC), '[]')
+FROM (SELECT calls, rows, round(total_exec_time::numeric, 1) AS ms,
+             round((total_exec_time * 1000 / :per)::numeric, 1) AS us_per_execution, toplevel,
+             left(regexp_replace(query, '\s+', ' ', 'g'), 240) AS query
+      FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY total_exec_time DESC
+      LIMIT :n) s
+SQL
 }
 
 bench_sql() {

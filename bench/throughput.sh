@@ -24,6 +24,10 @@
 # EMAIL_MODE=smtp delivers every email over SMTP to the aiosmtpd test server
 # on loopback (tests/support/smtp_server.py, discarding), instead of the mock
 # mode's log row alone.
+# STATEMENTS=1 adds "statements": where the server's time went, statement by
+# statement (bench_statements_top in lib.sh). pg_stat_statements, which
+# counts them, costs time of its own: such a run's other figures are not
+# comparable with a plain run's.
 set -euo pipefail
 executions=${1:-10000}
 steps=${2:-3}
@@ -89,6 +93,7 @@ if [ "$warmup" = 1 ]; then
 	bench_settle
 fi
 
+bench_statements_reset
 cpu_before=$(bench_cpu_snapshot "$coordinator" "$pool")
 start=$(now_s)
 bench_subscribe_users
@@ -109,9 +114,11 @@ emails=$(bench_sql -c "SELECT count(*) FROM email_logs WHERE subject <> 'bulk' A
 limit=$(bash "$(dirname "$0")/pgbench_limit.sh" "${BENCH_PGBENCH_S:-10}" "$procs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_per_s"])')
 
 cpu_split=$(bench_cpu_split "$cpu_before" "$cpu_after")
+statements=$(bench_statements_top 25 "$executions")
 
-python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" "$huge_mb" "$cpu_split" "$warmup" "$warmup_seconds" <<'PY'
+python3 - "$executions" "$steps" "$procs" "$start" "$end" "$coordinator_kb" "$children_kb" "$emails" "$limit" "$aged" "$email_mode" "$huge_mb" "$cpu_split" "$warmup" "$warmup_seconds" "$statements" <<'PY'
 import json, sys
+statements = json.loads(sys.argv[16])  # null without STATEMENTS=1
 n, k, p = map(int, sys.argv[1:4])
 secs = float(sys.argv[5]) - float(sys.argv[4])
 children = [int(x) for x in sys.argv[7].split(',') if x]
@@ -125,5 +132,6 @@ print(json.dumps({"bench": "throughput", "executions": n, "steps_per_execution":
                   "pgbench_jobs_per_s": limit, "ratio_to_pgbench": round(steps_per_s / limit, 3),
                   "coordinator_peak_rss_mb": round(int(sys.argv[6]) / 1024, 1),
                   "worker_child_peak_rss_mb": [round(c / 1024, 1) for c in children],
-                  "cpu_s": json.loads(sys.argv[13])}))
+                  "cpu_s": json.loads(sys.argv[13]),
+                  **({} if statements is None else {"statements": statements})}))
 PY

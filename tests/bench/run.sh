@@ -52,7 +52,26 @@ throughput)
 		 and 0 < d["coordinator_peak_rss_mb"] and len(d["worker_child_peak_rss_mb"]) == 2
 		 and all(x > 0 for x in d["worker_child_peak_rss_mb"])
 		 and d["cpu_s"]["machine_busy"] > 0 and "wf-coordinator" in d["cpu_s"]["server_sessions"]
-		 and not d["warmup"] and d["warmup_seconds"] == 0'
+		 and not d["warmup"] and d["warmup_seconds"] == 0 and "statements" not in d'
+	# STATEMENTS=1 on a private cluster, which it starts with pg_stat_statements
+	# loaded: the run's statements, those inside the engine's functions too.
+	check "$(env -u PGHOST -u PGPORT -u PGUSER STATEMENTS=1 bash "$bench/throughput.sh" 200 3 2 | tail -1)" \
+		'd["executions"] == 200 and d["emails_sent"] == 600 and 0 < len(d["statements"]) <= 25
+		 and any(s["toplevel"] and "wf_trigger_rows_start" in s["query"] and s["calls"] >= 1 for s in d["statements"])
+		 and any(not s["toplevel"] and "INSERT INTO workflow_execution_history" in s["query"] and s["rows"] >= 1400
+		         for s in d["statements"])
+		 and all(s["ms"] >= 0 and s["us_per_execution"] >= 0 for s in d["statements"])
+		 and [s["ms"] for s in d["statements"]] == sorted((s["ms"] for s in d["statements"]), reverse=True)'
+	if STATEMENTS=yes bash "$bench/throughput.sh" 30 1 2 2>/dev/null; then
+		echo "FAIL: STATEMENTS=yes was accepted"
+		exit 1
+	fi
+	# A given cluster without pg_stat_statements loaded (the test cluster) is refused.
+	if ! psql -X -q -t -A -d postgres -c "SHOW shared_preload_libraries" | grep -q pg_stat_statements &&
+		STATEMENTS=1 bash "$bench/throughput.sh" 30 1 2 2>/dev/null; then
+		echo "FAIL: STATEMENTS=1 ran on a cluster without pg_stat_statements"
+		exit 1
+	fi
 	# The warm-up's rows are emptied before the timed run: its emails are not counted.
 	check "$(WARMUP=1 last_line bash "$bench/throughput.sh" 300 3 2)" \
 		'd["warmup"] and d["warmup_seconds"] > 0 and d["executions"] == 300 and d["emails_sent"] == 900'
@@ -66,7 +85,7 @@ creation)
 	check "$(last_line bash "$bench/creation.sh" 300)" \
 		'd["executions"] == 300 and not d["rule"] and d["executions_per_s"] > 0
 		 and "wf-coordinator" in d["cpu_s"]["server_sessions"]'
-	check "$(RULE=1 last_line bash "$bench/creation.sh" 300)" 'd["rule"] and d["executions_per_s"] > 0'
+	check "$(RULE=1 last_line bash "$bench/creation.sh" 300)" 'd["rule"] and d["executions_per_s"] > 0 and "statements" not in d'
 	;;
 throughput_smtp)
 	check "$(EMAIL_MODE=smtp last_line bash "$bench/throughput.sh" 60 1 2)" \
