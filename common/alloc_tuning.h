@@ -6,8 +6,9 @@
 
 /*
  * Serves buffers up to 1 MB from the heap and keeps up to 4 MB of free heap,
- * instead of mapping and unmapping them every round. Call once, early in
- * main (a worker's children inherit it).
+ * instead of mapping and unmapping them every round, and keeps freed small
+ * blocks out of fastbins. Call once, early in main (a worker's children
+ * inherit it).
  */
 void alloc_tune_for_rounds(void);
 
