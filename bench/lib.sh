@@ -32,6 +32,7 @@ bench_build() {
 }
 
 bench_cluster() {
+	# Commit timestamps give the benchmarks their end (bench_commit_end).
 	local options="-c track_commit_timestamp=on"
 
 	case ${STATEMENTS:-0} in 0 | 1) ;; *) echo "STATEMENTS is 0 or 1, not $STATEMENTS" >&2; exit 2 ;; esac
@@ -40,7 +41,6 @@ bench_cluster() {
 	if [ -z "${PGHOST:-}" ]; then
 		BENCH_PG=$(mktemp -d /tmp/wf-bench-pg.XXXXXX)
 		chmod 755 "$BENCH_PG"
-		# Commit timestamps give the benchmarks their end (bench_commit_end).
 		WF_PG_OPTIONS=$options wf_pg_start "$BENCH_PG"
 		trap 'wf_pg_stop "$BENCH_PG"; rm -rf "$BENCH_PG"' EXIT
 		bench_warm_cluster

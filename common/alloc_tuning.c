@@ -18,7 +18,7 @@
  * the free lists (malloc_consolidate): 1.1% of the machine's CPU in the
  * throughput bench, a tenth of the children's. Without fastbins a freed
  * block beyond the tcache's few is merged when it is freed, and the pool's
- * CPU over the workers' part fell about 10% (docs/performance.md).
+ * CPU over the workers' part fell about 9% (docs/performance.md).
  */
 #include "alloc_tuning.h"
 
