@@ -103,8 +103,11 @@ START_TEST(terminal_states_set_completed_at)
 }
 END_TEST
 
-/* History and log rows have no foreign key (sql/012); they go with their execution all the same. */
-START_TEST(deleting_executions_deletes_their_history_and_logs)
+/*
+ * History and log rows have no foreign key (sql/012), nor has the step
+ * queue (sql/026); they go with their execution all the same.
+ */
+START_TEST(deleting_executions_deletes_their_step_history_and_logs)
 {
 	testdb_t *t = testdb_new("deleted");
 	char keep[64], gone[64];
@@ -113,7 +116,8 @@ START_TEST(deleting_executions_deletes_their_history_and_logs)
 		"SELECT (SELECT count(*) FROM workflow_execution_history WHERE execution_id = $1::uuid)"
 		"     + (SELECT count(*) FROM email_logs WHERE execution_id = $1::uuid)"
 		"     + (SELECT count(*) FROM sms_logs WHERE execution_id = $1::uuid)"
-		"     + (SELECT count(*) FROM webhook_logs WHERE execution_id = $1::uuid)";
+		"     + (SELECT count(*) FROM webhook_logs WHERE execution_id = $1::uuid)"
+		"     + (SELECT count(*) FROM wf_steps WHERE execution_id = $1::uuid)";
 
 	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
 	snprintf(keep, sizeof(keep), "%s", fixture_execution(t, "noop1", NULL));
@@ -124,11 +128,12 @@ START_TEST(deleting_executions_deletes_their_history_and_logs)
 		       " SELECT id, 'a', '+15550100' FROM workflow_executions");
 	testdb_exec(t, "INSERT INTO webhook_logs (execution_id, node_id, url)"
 		       " SELECT id, 'a', 'http://127.0.0.1/x' FROM workflow_executions");
-	ck_assert_int_eq(testdb_long(t, counts, 1, params + 1), 4);
+	/* Its first history row, three log rows and its queued step. */
+	ck_assert_int_eq(testdb_long(t, counts, 1, params + 1), 5);
 
 	PQclear(testdb_query(t, "DELETE FROM workflow_executions WHERE id = $1::uuid", 1, params + 1));
 	ck_assert_int_eq(testdb_long(t, counts, 1, params + 1), 0);
-	ck_assert_int_eq(testdb_long(t, counts, 1, params), 4);
+	ck_assert_int_eq(testdb_long(t, counts, 1, params), 5);
 	testdb_free(t);
 }
 END_TEST
@@ -161,5 +166,5 @@ START_TEST(an_execution_inserted_with_the_listed_columns_gets_its_workflows_name
 END_TEST
 
 RUNNER_MAIN("state_machine", 120, every_pair_of_states, terminal_states_set_completed_at,
-	    deleting_executions_deletes_their_history_and_logs,
+	    deleting_executions_deletes_their_step_history_and_logs,
 	    an_execution_inserted_with_the_listed_columns_gets_its_workflows_name)

@@ -2,8 +2,9 @@
  * test_trigger_start.c - wf_trigger_rows_start (sql/020), the second half
  * of a coordinator's trigger batch: the claimed rows that name a workflow
  * start it with the context their table's view builds, every claimed row
- * is marked processed, a row already started is not started again, and a
- * batch it cannot take changes nothing.
+ * is marked processed, a row already started is not started again, a
+ * batch it cannot take changes nothing, and a workflow deleted meanwhile
+ * leaves nothing half-made (sql/026).
  */
 #include <check.h>
 #include <stdio.h>
@@ -170,7 +171,102 @@ START_TEST(a_batch_it_cannot_take_changes_nothing)
 }
 END_TEST
 
+/*
+ * The foreign key from an execution to its workflow is gone (sql/026): the
+ * batch locks its workflows instead, so a delete of one waits for the
+ * batch to commit, then leaves its executions with no workflow, as ON
+ * DELETE SET NULL did; a batch that comes second waits for the delete and
+ * starts nothing (WF40R, the rows are routed again).
+ */
+static db_t *session_waiting_on(testdb_t *t, const char *sql, int nparams, const char *const *params)
+{
+	db_t *other = db_new(&t->cfg, "tstart-other");
+	char waiting[160];
+
+	ck_assert_int_eq(db_connect(other), 0);
+	ck_assert_int_eq(PQsendQueryParams(db_conn(other), sql, nparams, NULL, params, NULL, NULL, 0), 1);
+	snprintf(waiting, sizeof(waiting),
+		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'",
+		 PQbackendPID(db_conn(other)));
+	ck_assert_int_eq(fixture_wait_long(t, waiting, 1, 10000), 1);
+	return other;
+}
+
+/* The result of other's statement, once it is no longer held; its SQLSTATE, or "" when it succeeded. */
+static const char *outcome_of(db_t *other)
+{
+	static char state[8];
+	PGresult *res = PQgetResult(db_conn(other));
+
+	snprintf(state, sizeof(state), "%s", db_ok(res) ? "" : db_sqlstate(res));
+	PQclear(res);
+	while ((res = PQgetResult(db_conn(other))) != NULL)
+		PQclear(res);
+	return state;
+}
+
+START_TEST(a_workflow_deleted_while_a_batch_starts_it_waits_then_leaves_its_executions)
+{
+	testdb_t *t = three_of_each("tstartdel");
+	db_t *other;
+
+	testdb_exec(t, "BEGIN");
+	ck_assert_int_eq(started(t, "dummy_subscriptions",
+				 "[{\"id\":\"1\",\"workflow\":\"start_a\"},{\"id\":\"2\",\"workflow\":\"start_b\"}]"),
+			 2);
+	other = session_waiting_on(t, "DELETE FROM workflow WHERE name = 'start_a'", 0, NULL);
+	testdb_exec(t, "COMMIT");
+	ck_assert_str_eq(outcome_of(other), "");
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(trigger_id || ':' || workflow_name || ':'"
+				     " || coalesce(workflow_id::text, 'none'), ',' ORDER BY trigger_id) FROM workflow_executions"
+				     " WHERE workflow_id IS NULL OR workflow_id NOT IN (SELECT id FROM workflow)", 0, NULL),
+			 "1:start_a:none");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 2);
+	db_free(other);
+	testdb_free(t);
+}
+END_TEST
+
+START_TEST(a_batch_waits_for_a_delete_of_its_workflow_and_starts_nothing)
+{
+	testdb_t *t = three_of_each("tstartdel2");
+	const char *batch[2] = { "dummy_subscriptions", "[{\"id\":\"1\",\"workflow\":\"start_a\"}]" };
+	db_t *other;
+
+	testdb_exec(t, "BEGIN");
+	testdb_exec(t, "DELETE FROM workflow WHERE name = 'start_a'");
+	other = session_waiting_on(t, "SELECT wf_trigger_rows_start($1, $2::jsonb)", 2, batch);
+	testdb_exec(t, "COMMIT");
+	ck_assert_str_eq(outcome_of(other), "WF40R");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE processed", 0, NULL), 0);
+	db_free(other);
+	testdb_free(t);
+}
+END_TEST
+
+/* The same for one execution created by name (the API, a shared flow, a cron tick). */
+START_TEST(one_execution_waits_for_a_delete_of_its_workflow_and_is_not_created)
+{
+	testdb_t *t = three_of_each("tstartdel3");
+	db_t *other;
+
+	testdb_exec(t, "BEGIN");
+	testdb_exec(t, "DELETE FROM workflow WHERE name = 'start_a'");
+	other = session_waiting_on(t, "SELECT wf_execution_create('start_a')", 0, NULL);
+	testdb_exec(t, "COMMIT");
+	ck_assert_str_eq(outcome_of(other), "WF404");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+	db_free(other);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("trigger_start", 60, named_rows_start_with_their_context_and_every_row_is_processed,
 	    newsletter_rows_get_the_newsletter_context, a_row_started_before_is_not_started_again,
 	    a_batch_naming_a_workflow_that_changed_since_it_was_routed_changes_nothing,
-	    a_batch_it_cannot_take_changes_nothing)
+	    a_batch_it_cannot_take_changes_nothing,
+	    a_workflow_deleted_while_a_batch_starts_it_waits_then_leaves_its_executions,
+	    a_batch_waits_for_a_delete_of_its_workflow_and_starts_nothing,
+	    one_execution_waits_for_a_delete_of_its_workflow_and_is_not_created)
