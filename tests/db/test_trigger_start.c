@@ -227,38 +227,36 @@ START_TEST(a_workflow_deleted_while_a_batch_starts_it_waits_then_leaves_its_exec
 }
 END_TEST
 
-START_TEST(a_batch_waits_for_a_delete_of_its_workflow_and_starts_nothing)
+/*
+ * A batch, and one execution created by name (the API, a shared flow, a
+ * cron tick), wait for a delete of their workflow and create nothing.
+ */
+START_TEST(creation_waits_for_a_delete_of_its_workflow_and_creates_nothing)
 {
 	testdb_t *t = three_of_each("tstartdel2");
 	const char *batch[2] = { "dummy_subscriptions", "[{\"id\":\"1\",\"workflow\":\"start_a\"}]" };
-	db_t *other;
+	static const struct {
+		const char *sql, *sqlstate;
+		int nparams;
+	} creations[] = {
+		{ "SELECT wf_trigger_rows_start($1, $2::jsonb)", "WF40R", 2 },
+		{ "SELECT wf_execution_create('start_a')", "WF404", 0 },
+	};
 
-	testdb_exec(t, "BEGIN");
-	testdb_exec(t, "DELETE FROM workflow WHERE name = 'start_a'");
-	other = session_waiting_on(t, "SELECT wf_trigger_rows_start($1, $2::jsonb)", 2, batch);
-	testdb_exec(t, "COMMIT");
-	ck_assert_str_eq(outcome_of(other), "WF40R");
-	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
-	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
-	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE processed", 0, NULL), 0);
-	db_free(other);
-	testdb_free(t);
-}
-END_TEST
+	for (size_t i = 0; i < sizeof(creations) / sizeof(creations[0]); i++) {
+		db_t *other;
 
-/* The same for one execution created by name (the API, a shared flow, a cron tick). */
-START_TEST(one_execution_waits_for_a_delete_of_its_workflow_and_is_not_created)
-{
-	testdb_t *t = three_of_each("tstartdel3");
-	db_t *other;
-
-	testdb_exec(t, "BEGIN");
-	testdb_exec(t, "DELETE FROM workflow WHERE name = 'start_a'");
-	other = session_waiting_on(t, "SELECT wf_execution_create('start_a')", 0, NULL);
-	testdb_exec(t, "COMMIT");
-	ck_assert_str_eq(outcome_of(other), "WF404");
-	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
-	db_free(other);
+		testdb_exec(t, "BEGIN");
+		testdb_exec(t, "DELETE FROM workflow WHERE name = 'start_a'");
+		other = session_waiting_on(t, creations[i].sql, creations[i].nparams, batch);
+		testdb_exec(t, "COMMIT");
+		ck_assert_str_eq(outcome_of(other), creations[i].sqlstate);
+		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
+		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE processed", 0, NULL), 0);
+		db_free(other);
+		fixture_workflow(t, "start_a", one_noop);
+	}
 	testdb_free(t);
 }
 END_TEST
@@ -268,5 +266,4 @@ RUNNER_MAIN("trigger_start", 60, named_rows_start_with_their_context_and_every_r
 	    a_batch_naming_a_workflow_that_changed_since_it_was_routed_changes_nothing,
 	    a_batch_it_cannot_take_changes_nothing,
 	    a_workflow_deleted_while_a_batch_starts_it_waits_then_leaves_its_executions,
-	    a_batch_waits_for_a_delete_of_its_workflow_and_starts_nothing,
-	    one_execution_waits_for_a_delete_of_its_workflow_and_is_not_created)
+	    creation_waits_for_a_delete_of_its_workflow_and_creates_nothing)
