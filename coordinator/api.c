@@ -48,7 +48,8 @@ void api_db_error(api_reply_t *reply, db_t *db, const PGresult *res)
 	db_error_message(res, msg, sizeof(msg));
 	if (strcmp(state, "WF404") == 0)
 		api_error(reply, 404, "%s", msg);
-	else if (strcmp(state, "WF409") == 0)
+	else if (strcmp(state, "WF409") == 0 || strcmp(state, "23503") == 0)
+		/* 23503: what the request refers to went away meanwhile (a workflow deleted, sql/026). */
 		api_error(reply, 409, "%s", msg);
 	else if (strcmp(state, "WF422") == 0)
 		api_error(reply, 422, "%s", msg);

@@ -225,10 +225,11 @@ static int process_batch(db_t *db, const trigger_table_t *t, int batch_size, int
 			db_error_message(made, msg, sizeof(msg));
 			/*
 			 * A workflow changed between the routing and the start
-			 * (sql/025): the rollback below keeps the rows, to be
-			 * routed again once the change is validated.
+			 * (sql/025), or was deleted while the batch started it
+			 * (23503, sql/026): the rollback below keeps the rows,
+			 * to be routed again to what is there now.
 			 */
-			if (strcmp(db_sqlstate(made), "WF40R") == 0) {
+			if (strcmp(db_sqlstate(made), "WF40R") == 0 || strcmp(db_sqlstate(made), "23503") == 0) {
 				log_info("%s: %s", t->table, msg);
 				rc = 1;
 			} else {

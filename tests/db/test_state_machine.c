@@ -160,6 +160,9 @@ START_TEST(an_execution_inserted_with_the_listed_columns_gets_its_workflows_name
 				     " AND workflow_version = 7", 0, NULL), 1);
 	/* No workflow to take it from: still refused, with nothing written. */
 	ck_assert_str_eq(testdb_error(t, "INSERT INTO workflow_executions (workflow_version) VALUES (1)", 0, NULL), "23502");
+	/* A workflow that does not exist: refused as the foreign key did (sql/026). */
+	ck_assert_str_eq(testdb_error(t, "INSERT INTO workflow_executions (workflow_id, workflow_name, workflow_version)"
+				      " VALUES (-1, 'gone', 1)", 0, NULL), "23503");
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 3);
 	testdb_free(t);
 }

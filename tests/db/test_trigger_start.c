@@ -173,10 +173,11 @@ END_TEST
 
 /*
  * The foreign key from an execution to its workflow is gone (sql/026): the
- * batch locks its workflows instead, so a delete of one waits for the
- * batch to commit, then leaves its executions with no workflow, as ON
- * DELETE SET NULL did; a batch that comes second waits for the delete and
- * starts nothing (WF40R, the rows are routed again).
+ * statement that creates executions locks their workflows instead, so a
+ * delete of one waits for the batch to commit, then leaves its executions
+ * with no workflow, as ON DELETE SET NULL did; a creation that comes second
+ * waits for the delete and is refused as the key refused it (23503; the
+ * coordinator routes such a batch again).
  */
 static db_t *session_waiting_on(testdb_t *t, const char *sql, int nparams, const char *const *params)
 {
@@ -239,8 +240,8 @@ START_TEST(creation_waits_for_a_delete_of_its_workflow_and_creates_nothing)
 		const char *sql, *sqlstate;
 		int nparams;
 	} creations[] = {
-		{ "SELECT wf_trigger_rows_start($1, $2::jsonb)", "WF40R", 2 },
-		{ "SELECT wf_execution_create('start_a')", "WF404", 0 },
+		{ "SELECT wf_trigger_rows_start($1, $2::jsonb)", "23503", 2 },
+		{ "SELECT wf_execution_create('start_a')", "23503", 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(creations) / sizeof(creations[0]); i++) {

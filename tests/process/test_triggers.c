@@ -2,7 +2,8 @@
  * test_triggers.c - trigger rows inserted by plain SQL start the right
  * workflow exactly once: with the coordinator running, after it was down,
  * when it is killed mid-batch, with two coordinators at once, committed
- * together with a change to the workflow's definition; unsubscribing
+ * together with a change to the workflow's definition, while that
+ * workflow is being deleted; unsubscribing
  * and exit conditions stop executions before their next step; cron ticks
  * fire once with two coordinators; clear-test-data keeps non-test rows.
  */
@@ -182,6 +183,41 @@ START_TEST(a_row_committed_with_its_workflows_new_definition_starts_that_workflo
 }
 END_TEST
 
+/*
+ * A workflow deleted while the coordinator starts it: the batch routed a
+ * row to united_welcome, then waits on that workflow's row (sql/026), which
+ * a delete holds. Once the delete commits, the batch is refused (23503) and
+ * routed again at once, to what is left: generic_welcome. Nothing refers
+ * to the deleted workflow.
+ */
+START_TEST(a_workflow_deleted_under_a_starting_batch_sends_its_rows_to_the_next_route)
+{
+	testdb_t *t = testdb_new("deleted_route");
+	db_t *inserter = db_new(&t->cfg, "test-inserter");
+	pid_t coord = start_coordinator(NULL);
+
+	ck_assert_int_eq(fixture_wait_long(t, LISTENING, 1, 10000), 1);
+	ck_assert_int_eq(db_connect(inserter), 0);
+	testdb_exec(t, "BEGIN");
+	testdb_exec(t, "DELETE FROM workflow WHERE name = 'united_welcome'");
+	PQclear(db_query(inserter,
+		"WITH u AS (INSERT INTO dummy_users (email, name) VALUES ('test-deleted-route@example.com', 'D') RETURNING id)"
+		" INSERT INTO dummy_subscriptions (user_id, subscription_type_id)"
+		" SELECT u.id, ty.id FROM u, dummy_subscription_types ty WHERE ty.name = 'united'", 0, NULL));
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+					   " AND application_name = 'wf-coordinator' AND wait_event_type = 'Lock'", 1, 10000), 1);
+	testdb_exec(t, "COMMIT");
+	ck_assert_int_eq(fixture_wait_long(t, PROCESSED_SUBS, 1, 10000), 1);
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(workflow_name, ',') FROM workflow_executions", 0, NULL),
+			 "generic_welcome");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions"
+				     " WHERE workflow_id IS NULL OR workflow_id NOT IN (SELECT id FROM workflow)", 0, NULL), 0);
+	db_free(inserter);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 START_TEST(unsubscribe_in_the_middle_of_a_delay_cancels_before_the_next_email)
 {
 	testdb_t *t = testdb_new("unsub");
@@ -324,6 +360,7 @@ RUNNER_MAIN("triggers", 240, a_thousand_subscriptions_each_start_the_right_workf
 	    killed_mid_batch_and_two_coordinators_still_exactly_once,
 	    a_row_inserted_while_no_coordinator_runs_starts_when_one_comes_back,
 	    a_row_committed_with_its_workflows_new_definition_starts_that_workflow,
+	    a_workflow_deleted_under_a_starting_batch_sends_its_rows_to_the_next_route,
 	    unsubscribe_in_the_middle_of_a_delay_cancels_before_the_next_email,
 	    exit_condition_on_fresh_trigger_data_is_checked_before_every_step,
 	    cron_fires_once_per_tick_with_two_coordinators, clear_test_data_removes_only_test_rows)

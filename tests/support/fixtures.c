@@ -48,6 +48,11 @@ long fixture_wait_long(testdb_t *t, const char *sql, long expect, int timeout_ms
 	long v;
 
 	for (;;) {
+		/*
+		 * Inside a transaction, pg_stat_activity keeps the snapshot of its
+		 * first read: a poll for another session's wait would never see it.
+		 */
+		testdb_exec(t, "SELECT pg_stat_clear_snapshot()");
 		v = testdb_long(t, sql, 0, NULL);
 		if (v == expect || proc_now_ms() > deadline)
 			return v;

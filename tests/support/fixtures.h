@@ -14,7 +14,11 @@ void fixture_executions(testdb_t *t, const char *name, int n, const char *contex
 /* Creates one execution and returns its id (static buffer). */
 const char *fixture_execution(testdb_t *t, const char *name, const char *context_json);
 
-/* Polls sql (a one-value query) every 20 ms until it returns expect or timeout_ms passes; returns the last value. */
+/*
+ * Polls sql (a one-value query) every 20 ms until it returns expect or
+ * timeout_ms passes; returns the last value. Each poll sees the sessions'
+ * activity afresh, inside a transaction too.
+ */
 long fixture_wait_long(testdb_t *t, const char *sql, long expect, int timeout_ms);
 
 #endif
