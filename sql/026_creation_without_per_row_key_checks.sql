@@ -3,9 +3,9 @@
 --
 -- workflow_executions.workflow_id -> workflow and wf_steps.execution_id ->
 -- workflow_executions each ran a query per inserted row (SELECT ... FOR KEY
--- SHARE of the referenced row, through SPI): about a seventh of creation's
--- CPU, 938 against 801 ms for 10,000 trigger rows in one session (the means
--- of eight runs alternated with and without them; docs/performance.md). What
+-- SHARE of the referenced row, through SPI): 756 against 668 ms of CPU for
+-- 10,000 trigger rows started in one session, with them and with this
+-- migration (the means of eight alternated runs; docs/performance.md). What
 -- they guaranteed now holds a statement at a time:
 --
 -- - A step is inserted only with its new execution, in the same statement,
