@@ -844,6 +844,46 @@ START_TEST(racing_subscriptions_of_one_new_address_make_one_user)
 }
 END_TEST
 
+static void *execute_caller(void *arg)
+{
+	httpc_reply_t *r = arg;
+
+	*r = call("POST", "/workflow/execute", "{\"workflow\":\"test-going\"}");
+	return NULL;
+}
+
+/*
+ * A workflow deleted while an execution of it is being created: the
+ * creation waits for the delete (sql/026) and is answered 409, not 500;
+ * nothing is created.
+ */
+START_TEST(execute_while_its_workflow_is_deleted_is_a_conflict)
+{
+	testdb_t *t = testdb_new("apigoing");
+	pid_t coord = httpc_start_coordinator(NULL, base, sizeof(base));
+	httpc_reply_t r;
+	pthread_t caller;
+	const char *error;
+
+	fixture_workflow(t, "test-going", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	testdb_exec(t, "BEGIN");
+	testdb_exec(t, "DELETE FROM workflow WHERE name = 'test-going'");
+	pthread_create(&caller, NULL, execute_caller, &r);
+	ck_assert_int_eq(fixture_wait_long(t, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+					   " AND application_name LIKE 'wf-coordinator%' AND wait_event_type = 'Lock'",
+					   1, 10000), 1);
+	testdb_exec(t, "COMMIT");
+	pthread_join(caller, NULL);
+	error = cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "error"));
+	ck_assert_msg(r.status == 409, "POST /workflow/execute: %ld %s", r.status, r.body);
+	ck_assert_msg(error && strstr(error, "does not exist"), "error: %s", r.body);
+	httpc_free(&r);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
+	proc_stop(coord);
+	testdb_free(t);
+}
+END_TEST
+
 typedef struct {
 	int index;
 	int failures;
@@ -913,5 +953,5 @@ RUNNER_MAIN("api", 180, execute_with_idempotency_then_list_and_detail,
 	    operations_endpoints_and_metrics, recover_reports_the_statistics_after_its_rescue,
 	    recover_gives_silent_pools_time_after_the_database_comes_back,
 	    delayed_does_not_count_a_paused_delay_as_overdue, health_says_unresponsive_while_the_database_hangs,
-	    racing_subscriptions_of_one_new_address_make_one_user,
+	    racing_subscriptions_of_one_new_address_make_one_user, execute_while_its_workflow_is_deleted_is_a_conflict,
 	    newsletter_user_ids_are_bigint_and_lookup_errors_are_not_a_missing_user, a_hundred_concurrent_clients)
