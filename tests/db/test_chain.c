@@ -192,7 +192,7 @@ END_TEST
  */
 START_TEST(a_pause_landing_while_the_batch_is_recorded_is_respected)
 {
-	char done[512], lim[16] = "4", waiting[160];
+	char done[512], lim[16] = "4";
 	testdb_t *t = claimed_executions("chainrace", 1, 4, done, sizeof(done));
 	db_t *worker_db = db_new(&t->cfg, "chain-worker");
 	const char *params[3] = { worker, lim, done };
@@ -201,21 +201,16 @@ START_TEST(a_pause_landing_while_the_batch_is_recorded_is_respected)
 
 	ck_assert_int_eq(db_connect(worker_db), 0);
 	conn = db_conn(worker_db);
-	snprintf(waiting, sizeof(waiting),
-		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'",
-		 PQbackendPID(conn));
 	/* The pause takes the execution's row and holds it until it commits. */
 	testdb_exec(t, "BEGIN");
 	PQclear(testdb_query(t, "SELECT wf_execution_pause(id) FROM workflow_executions", 0, NULL));
 	ck_assert_int_eq(PQsendQueryParams(conn, sql_round, 3, NULL, params, NULL, NULL, 0), 1);
-	ck_assert_int_eq(fixture_wait_long(t, waiting, 1, 10000), 1);
+	fixture_wait_blocked(t, conn);
 	testdb_exec(t, "COMMIT");
-	res = PQgetResult(conn);
+	res = fixture_result(conn);
 	ck_assert_msg(db_ok(res), "round: %s", PQerrorMessage(conn));
 	ck_assert_int_eq(PQntuples(res), 0);
 	PQclear(res);
-	while ((res = PQgetResult(conn)) != NULL)
-		PQclear(res);
 
 	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || status_before_pause FROM workflow_executions", 0, NULL),
 			 "paused stepCompleted");

@@ -395,7 +395,7 @@ static void control_while_a_child_ends(const char *tag, const char *control, boo
 {
 	testdb_t *t = testdb_new(tag);
 	db_t *api = db_new(&t->cfg, "api");
-	char parent[64], child[64], step[24], claims[16], done[256], waiting[160];
+	char parent[64], child[64], step[24], claims[16], done[256];
 	const char *pp[1] = { parent };
 	long w = worker(t);
 	PGconn *conn;
@@ -421,16 +421,12 @@ static void control_while_a_child_ends(const char *tag, const char *control, boo
 	}
 	ck_assert_int_eq(db_connect(api), 0);
 	conn = db_conn(api);
-	snprintf(waiting, sizeof(waiting),
-		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'", PQbackendPID(conn));
 	ck_assert_int_eq(PQsendQueryParams(conn, control, 1, NULL, pp, NULL, NULL, 0), 1);
-	ck_assert_int_eq(fixture_wait_long(t, waiting, 1, 10000), 1);
+	fixture_wait_blocked(t, conn);
 	testdb_exec(t, "COMMIT");
-	res = PQgetResult(conn);
+	res = fixture_result(conn);
 	ck_assert_msg(db_ok(res), "%s: %s", control, PQerrorMessage(conn));
 	PQclear(res);
-	while ((res = PQgetResult(conn)) != NULL)
-		PQclear(res);
 	ck_assert_str_eq(status_of(t, child), child_after);
 	ck_assert_str_eq(status_of(t, parent), parent_after);
 	ck_assert_str_eq(step_of(t, parent), step_after);

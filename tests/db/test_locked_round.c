@@ -211,17 +211,15 @@ START_TEST(a_pause_waits_for_the_round_and_finds_the_execution_moved_on)
 {
 	testdb_t *t = executions_of_three("lockpause", 1);
 	db_t *api = db_new(&t->cfg, "api");
-	char ran[256], waiting[160];
+	char ran[256];
 	PGconn *conn;
 	PGresult *res;
 
 	ck_assert_int_eq(open_round(t, 4), 1);
 	ck_assert_int_eq(db_connect(api), 0);
 	conn = db_conn(api);
-	snprintf(waiting, sizeof(waiting),
-		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'", PQbackendPID(conn));
 	ck_assert_int_eq(PQsendQuery(conn, "SELECT wf_execution_pause(id) FROM workflow_executions"), 1);
-	ck_assert_int_eq(fixture_wait_long(t, waiting, 1, 10000), 1);
+	fixture_wait_blocked(t, conn);
 	/* The round records its step while the pause waits: no deadlock. */
 	snprintf(ran, sizeof(ran), "[{\"step\":%s,\"status\":\"idle\",\"outcome\":\"next\",\"next\":\"b\",\"result\":{}}]",
 		 step);
@@ -229,11 +227,9 @@ START_TEST(a_pause_waits_for_the_round_and_finds_the_execution_moved_on)
 	ck_assert_int_eq(PQntuples(res), 0);
 	PQclear(res);
 	testdb_exec(t, "COMMIT");
-	res = PQgetResult(conn);
+	res = fixture_result(conn);
 	ck_assert_msg(db_ok(res), "pause: %s", PQerrorMessage(conn));
 	PQclear(res);
-	while ((res = PQgetResult(conn)) != NULL)
-		PQclear(res);
 	/* The pause came after a: it holds the step at b. */
 	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || status_before_pause FROM workflow_executions", 0, NULL),
 			 "paused stepCompleted");

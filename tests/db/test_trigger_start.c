@@ -182,14 +182,10 @@ END_TEST
 static db_t *session_waiting_on(testdb_t *t, const char *sql, int nparams, const char *const *params)
 {
 	db_t *other = db_new(&t->cfg, "tstart-other");
-	char waiting[160];
 
 	ck_assert_int_eq(db_connect(other), 0);
 	ck_assert_int_eq(PQsendQueryParams(db_conn(other), sql, nparams, NULL, params, NULL, NULL, 0), 1);
-	snprintf(waiting, sizeof(waiting),
-		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'",
-		 PQbackendPID(db_conn(other)));
-	ck_assert_int_eq(fixture_wait_long(t, waiting, 1, 10000), 1);
+	fixture_wait_blocked(t, db_conn(other));
 	return other;
 }
 
@@ -197,12 +193,10 @@ static db_t *session_waiting_on(testdb_t *t, const char *sql, int nparams, const
 static const char *outcome_of(db_t *other)
 {
 	static char state[8];
-	PGresult *res = PQgetResult(db_conn(other));
+	PGresult *res = fixture_result(db_conn(other));
 
 	snprintf(state, sizeof(state), "%s", db_ok(res) ? "" : db_sqlstate(res));
 	PQclear(res);
-	while ((res = PQgetResult(db_conn(other))) != NULL)
-		PQclear(res);
 	return state;
 }
 

@@ -59,3 +59,22 @@ long fixture_wait_long(testdb_t *t, const char *sql, long expect, int timeout_ms
 		proc_sleep_ms(20);
 	}
 }
+
+void fixture_wait_blocked(testdb_t *t, PGconn *conn)
+{
+	char waiting[160];
+
+	snprintf(waiting, sizeof(waiting),
+		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'", PQbackendPID(conn));
+	ck_assert_int_eq(fixture_wait_long(t, waiting, 1, 10000), 1);
+}
+
+PGresult *fixture_result(PGconn *conn)
+{
+	PGresult *res = PQgetResult(conn);
+	PGresult *rest;
+
+	while ((rest = PQgetResult(conn)) != NULL)
+		PQclear(rest);
+	return res;
+}

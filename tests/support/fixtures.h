@@ -20,5 +20,9 @@ const char *fixture_execution(testdb_t *t, const char *name, const char *context
  * activity afresh, inside a transaction too.
  */
 long fixture_wait_long(testdb_t *t, const char *sql, long expect, int timeout_ms);
+/* Waits (10 s at most, asserting) until conn's session waits for a lock. */
+void fixture_wait_blocked(testdb_t *t, PGconn *conn);
+/* The first result of the statement sent on conn, the rest drained. Caller clears. */
+PGresult *fixture_result(PGconn *conn);
 
 #endif
