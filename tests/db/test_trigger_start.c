@@ -179,27 +179,6 @@ END_TEST
  * waits for the delete and is refused as the key refused it (23503; the
  * coordinator routes such a batch again).
  */
-static db_t *session_waiting_on(testdb_t *t, const char *sql, int nparams, const char *const *params)
-{
-	db_t *other = db_new(&t->cfg, "tstart-other");
-
-	ck_assert_int_eq(db_connect(other), 0);
-	ck_assert_int_eq(PQsendQueryParams(db_conn(other), sql, nparams, NULL, params, NULL, NULL, 0), 1);
-	fixture_wait_blocked(t, db_conn(other));
-	return other;
-}
-
-/* The result of other's statement, once it is no longer held; its SQLSTATE, or "" when it succeeded. */
-static const char *outcome_of(db_t *other)
-{
-	static char state[8];
-	PGresult *res = fixture_result(db_conn(other));
-
-	snprintf(state, sizeof(state), "%s", db_ok(res) ? "" : db_sqlstate(res));
-	PQclear(res);
-	return state;
-}
-
 START_TEST(a_workflow_deleted_while_a_batch_starts_it_waits_then_leaves_its_executions)
 {
 	testdb_t *t = three_of_each("tstartdel");
@@ -209,9 +188,9 @@ START_TEST(a_workflow_deleted_while_a_batch_starts_it_waits_then_leaves_its_exec
 	ck_assert_int_eq(started(t, "dummy_subscriptions",
 				 "[{\"id\":\"1\",\"workflow\":\"start_a\"},{\"id\":\"2\",\"workflow\":\"start_b\"}]"),
 			 2);
-	other = session_waiting_on(t, "DELETE FROM workflow WHERE name = 'start_a'", 0, NULL);
+	other = fixture_session_waiting_on(t, "tstart-other", "DELETE FROM workflow WHERE name = 'start_a'", 0, NULL);
 	testdb_exec(t, "COMMIT");
-	ck_assert_str_eq(outcome_of(other), "");
+	ck_assert_str_eq(fixture_sqlstate_of(other), "");
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(trigger_id || ':' || workflow_name || ':'"
 				     " || coalesce(workflow_id::text, 'none'), ',' ORDER BY trigger_id) FROM workflow_executions"
 				     " WHERE workflow_id IS NULL OR workflow_id NOT IN (SELECT id FROM workflow)", 0, NULL),
@@ -243,9 +222,9 @@ START_TEST(creation_waits_for_a_delete_of_its_workflow_and_creates_nothing)
 
 		testdb_exec(t, "BEGIN");
 		testdb_exec(t, "DELETE FROM workflow WHERE name = 'start_a'");
-		other = session_waiting_on(t, creations[i].sql, creations[i].nparams, batch);
+		other = fixture_session_waiting_on(t, "tstart-other", creations[i].sql, creations[i].nparams, batch);
 		testdb_exec(t, "COMMIT");
-		ck_assert_str_eq(outcome_of(other), creations[i].sqlstate);
+		ck_assert_str_eq(fixture_sqlstate_of(other), creations[i].sqlstate);
 		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 0);
 		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
 		ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE processed", 0, NULL), 0);

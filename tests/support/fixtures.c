@@ -78,3 +78,24 @@ PGresult *fixture_result(PGconn *conn)
 		PQclear(rest);
 	return res;
 }
+
+db_t *fixture_session_waiting_on(testdb_t *t, const char *tag, const char *sql, int nparams,
+				 const char *const *params)
+{
+	db_t *other = db_new(&t->cfg, tag);
+
+	ck_assert_int_eq(db_connect(other), 0);
+	ck_assert_int_eq(PQsendQueryParams(db_conn(other), sql, nparams, NULL, params, NULL, NULL, 0), 1);
+	fixture_wait_blocked(t, db_conn(other));
+	return other;
+}
+
+const char *fixture_sqlstate_of(db_t *other)
+{
+	static char state[8];
+	PGresult *res = fixture_result(db_conn(other));
+
+	snprintf(state, sizeof(state), "%s", db_ok(res) ? "" : db_sqlstate(res));
+	PQclear(res);
+	return state;
+}

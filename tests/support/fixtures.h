@@ -24,5 +24,13 @@ long fixture_wait_long(testdb_t *t, const char *sql, long expect, int timeout_ms
 void fixture_wait_blocked(testdb_t *t, PGconn *conn);
 /* The first result of the statement sent on conn, the rest drained. Caller clears. */
 PGresult *fixture_result(PGconn *conn);
+/*
+ * A second session (tag names it) that has sent sql and waits for a lock
+ * the test's own session holds. Caller frees it with db_free.
+ */
+db_t *fixture_session_waiting_on(testdb_t *t, const char *tag, const char *sql, int nparams,
+				 const char *const *params);
+/* The SQLSTATE of other's statement once it is no longer held, "" when it succeeded (static buffer). */
+const char *fixture_sqlstate_of(db_t *other);
 
 #endif
