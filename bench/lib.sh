@@ -104,6 +104,8 @@ bench_statements_top() {
 SELECT coalesce(json_agg(s ORDER BY s.ms DESC), '[]')
 FROM (SELECT calls, rows, round(total_exec_time::numeric, 1) AS ms,
              round((total_exec_time * 1000 / :per)::numeric, 1) AS us_per_execution, toplevel,
+             jit_functions, round((jit_generation_time + jit_inlining_time + jit_optimization_time
+                                   + jit_emission_time)::numeric, 1) AS jit_ms,
              left(regexp_replace(query, '\s+', ' ', 'g'), 240) AS query
       FROM pg_stat_statements
       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
