@@ -38,11 +38,15 @@ ALTER TABLE dummy_subscriptions
 ALTER TABLE dummy_newsletters DROP CONSTRAINT dummy_newsletters_user_id_fkey;
 
 -- Locks the users and subscription types that p_table's new or changed
--- rows name and fails as a foreign key does when one is missing. The
+-- rows name and fails as a foreign key does when one is missing. It runs
+-- as the tables' owner, as a key's check did, so a role that may insert
+-- trigger rows needs no right to lock users (nor, for the cascades below,
+-- to delete rows it cannot see). The
 -- count of locked rows settles it in one pass; only a refusal looks for
 -- which id is missing. A null id names nothing (a newsletter by email).
 CREATE FUNCTION wf_trigger_rows_refer(p_table text, p_users bigint[], p_types bigint[])
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     wanted bigint[];
     locked bigint;
@@ -73,15 +77,21 @@ BEGIN
     END IF;
 END $$;
 
+-- Only through the triggers below: called directly, it would let any
+-- role hold users' rows locked.
+REVOKE EXECUTE ON FUNCTION wf_trigger_rows_refer(text, bigint[], bigint[]) FROM PUBLIC;
+
 -- New rows, a statement at a time.
-CREATE FUNCTION wf_subscriptions_added() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION wf_subscriptions_added() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM wf_trigger_rows_refer(TG_TABLE_NAME, ARRAY(SELECT a.user_id FROM added a),
                                   ARRAY(SELECT a.subscription_type_id FROM added a));
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION wf_newsletters_added() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION wf_newsletters_added() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM wf_trigger_rows_refer(TG_TABLE_NAME, ARRAY(SELECT a.user_id FROM added a), NULL);
     RETURN NULL;
@@ -95,7 +105,8 @@ CREATE TRIGGER dummy_newsletters_refer AFTER INSERT ON dummy_newsletters
 -- Changed references, row by row: PostgreSQL gives no transition tables to
 -- a trigger with a column list, and without one every UPDATE (the
 -- coordinator's of 500 rows processed among them) would pay for them.
-CREATE FUNCTION wf_trigger_row_repointed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION wf_trigger_row_repointed() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     IF TG_TABLE_NAME = 'dummy_subscriptions' THEN
         PERFORM wf_trigger_rows_refer(TG_TABLE_NAME, ARRAY[NEW.user_id], ARRAY[NEW.subscription_type_id]);
@@ -115,14 +126,16 @@ CREATE TRIGGER dummy_newsletters_repointed AFTER UPDATE OF user_id ON dummy_news
 
 -- A deleted user takes its subscriptions and newsletters with it; a
 -- deleted subscription type its subscriptions.
-CREATE FUNCTION wf_users_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION wf_users_deleted() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     DELETE FROM dummy_subscriptions s USING gone g WHERE s.user_id = g.id;
     DELETE FROM dummy_newsletters n USING gone g WHERE n.user_id = g.id;
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION wf_subscription_types_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION wf_subscription_types_deleted() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     DELETE FROM dummy_subscriptions s USING gone g WHERE s.subscription_type_id = g.id;
     RETURN NULL;
@@ -134,7 +147,8 @@ CREATE TRIGGER dummy_subscription_types_deleted AFTER DELETE ON dummy_subscripti
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION wf_subscription_types_deleted();
 
 -- A referenced id stays as it is.
-CREATE FUNCTION wf_referenced_id_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION wf_referenced_id_changed() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     referred boolean;
 BEGIN
@@ -159,7 +173,8 @@ CREATE TRIGGER dummy_subscription_types_id_changed AFTER UPDATE OF id ON dummy_s
 -- TRUNCATE runs no delete trigger: refused while rows refer to the table
 -- (checked after every table the statement names is emptied, so truncating
 -- the referring tables with it works).
-CREATE FUNCTION wf_referenced_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION wf_referenced_truncated() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM dummy_subscriptions)
        OR (TG_TABLE_NAME = 'dummy_users' AND EXISTS (SELECT 1 FROM dummy_newsletters n WHERE n.user_id IS NOT NULL)) THEN

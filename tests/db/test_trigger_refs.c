@@ -153,7 +153,36 @@ START_TEST(an_insert_waits_for_a_delete_of_its_user_and_is_refused)
 }
 END_TEST
 
+/*
+ * A foreign key's checks ran as the tables' owner: a role allowed only to
+ * insert trigger rows needed no right on the users. The statement check
+ * runs as the owner too, and cannot be called directly.
+ */
+START_TEST(a_role_that_may_only_insert_trigger_rows_is_checked_as_the_keys_checked_it)
+{
+	testdb_t *t = two_users("trefsrole");
+
+	testdb_exec(t, "DROP ROLE IF EXISTS wf_test_trefs_inserter");
+	testdb_exec(t, "CREATE ROLE wf_test_trefs_inserter NOLOGIN");
+	testdb_exec(t, "GRANT INSERT ON dummy_subscriptions, dummy_newsletters TO wf_test_trefs_inserter");
+	testdb_exec(t, "SET ROLE wf_test_trefs_inserter");
+	testdb_exec(t, "INSERT INTO dummy_subscriptions (user_id, subscription_type_id) VALUES (1, 1)");
+	testdb_exec(t, "INSERT INTO dummy_newsletters (user_id) VALUES (2)");
+	ck_assert_str_eq(testdb_error(t, "INSERT INTO dummy_subscriptions (user_id, subscription_type_id) VALUES (3, 1)",
+				      0, NULL), "23503");
+	ck_assert_str_eq(testdb_error(t, "SELECT wf_trigger_rows_refer('dummy_subscriptions', ARRAY[1], NULL)", 0, NULL),
+			 "42501");
+	testdb_exec(t, "RESET ROLE");
+	ck_assert_int_eq(count(t, "SELECT count(*) FROM dummy_subscriptions"), 1);
+	ck_assert_int_eq(count(t, "SELECT count(*) FROM dummy_newsletters"), 1);
+	testdb_exec(t, "DROP OWNED BY wf_test_trefs_inserter");
+	testdb_exec(t, "DROP ROLE wf_test_trefs_inserter");
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("trigger_refs", 60, rows_naming_a_missing_user_or_type_are_refused_with_their_whole_statement,
 	    a_deleted_user_or_type_takes_its_rows_and_a_referenced_id_stays,
 	    a_delete_waits_for_an_insert_of_its_user_then_takes_the_new_row,
-	    an_insert_waits_for_a_delete_of_its_user_and_is_refused)
+	    an_insert_waits_for_a_delete_of_its_user_and_is_refused,
+	    a_role_that_may_only_insert_trigger_rows_is_checked_as_the_keys_checked_it)
