@@ -24,13 +24,12 @@ executions=${1:-10000}
 aged=${2:-1000000}
 pairs=${3:-1}
 [ "$aged" -gt 0 ] && [ "$pairs" -gt 0 ] || { echo "AGED and PAIRS must be above 0" >&2; exit 2; }
-cd "$(dirname "$0")"
 export BENCH_SETTLE_VACUUM=0
 runs=()
 for pair in $(seq 1 "$pairs"); do
 	if [ $((pair % 2)) = 1 ]; then order="0 $aged"; else order="$aged 0"; fi
 	for n in $order; do
-		line=$(AGED=$n bash throughput.sh "$executions" 3 2 | tail -1)
+		line=$(AGED=$n bash "$(dirname "$0")/throughput.sh" "$executions" 3 2 | tail -1)
 		echo "$line" >&2
 		runs+=("$pair" "$n" "$line")
 	done
