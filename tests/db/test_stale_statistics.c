@@ -4,10 +4,12 @@
  * whatever the planner believes (written as a join, it got a merge join
  * that walked dummy_users from the start for every row), and the sweeper's
  * wf_analyze_grown_tables() analyzes a table that outgrew its statistics,
- * so that no session keeps a plan made for an empty table.
+ * so that no session keeps a plan made for an empty table; and a step
+ * looked up by id never scans one status's partial index (sql/028).
  */
 #include <check.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "runner.h"
 #include "testdb.h"
@@ -144,6 +146,48 @@ START_TEST(the_sweepers_analyze_is_light)
 }
 END_TEST
 
+/*
+ * The queue's partial indexes (sql/028) serve the queries that read them by
+ * their column (the claim by run_at, the sweeper by lease), never a lookup
+ * by id and status: when the queue was last analyzed empty, the planner
+ * took such an index for one row and scanned it whole for every step a
+ * round recorded. With sequential scans priced out, a query naming only
+ * the status shows whether an index can answer it.
+ */
+START_TEST(a_status_alone_never_picks_the_queues_partial_indexes)
+{
+	testdb_t *t = testdb_new("queuestats");
+	static const struct {
+		const char *sql;
+		const char *index;	/* the index its plan must use, or NULL: neither may */
+	} plans[] = {
+		{ "SELECT id FROM wf_steps WHERE status = 'ready'", NULL },
+		{ "SELECT id FROM wf_steps WHERE status = 'claimed'", NULL },
+		{ "SELECT id FROM wf_steps WHERE status = 'ready' AND run_at <= now() ORDER BY run_at LIMIT 80",
+		  "wf_steps_ready" },
+		{ "SELECT min(run_at) FROM wf_steps WHERE status = 'ready' AND run_at < 'infinity'", "wf_steps_ready" },
+		{ "SELECT id FROM wf_steps WHERE status = 'claimed' AND lease_expires_at < now()", "wf_steps_lease" },
+		{ "SELECT id FROM wf_steps WHERE claimed_by = 1 AND status = 'claimed' AND lease_expires_at IS NOT NULL",
+		  "wf_steps_lease" },
+	};
+
+	testdb_exec(t, "SET enable_seqscan = off");
+	for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
+		char explain[512];
+		const char *plan;
+
+		snprintf(explain, sizeof(explain), "EXPLAIN (FORMAT JSON) %s", plans[i].sql);
+		plan = testdb_text(t, explain, 0, NULL);
+		if (plans[i].index)
+			ck_assert_msg(strstr(plan, plans[i].index) != NULL, "%s: %s", plans[i].sql, plan);
+		else
+			ck_assert_msg(strstr(plan, "wf_steps_ready") == NULL && strstr(plan, "wf_steps_lease") == NULL,
+				      "%s: %s", plans[i].sql, plan);
+	}
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("stale_statistics", 60, a_context_costs_a_few_buffers_even_after_a_bulk_insert,
 	    a_table_that_outgrew_its_statistics_is_analyzed, append_only_tables_are_left_to_autovacuum,
-	    the_sweepers_analyze_is_light)
+	    the_sweepers_analyze_is_light, a_status_alone_never_picks_the_queues_partial_indexes)
