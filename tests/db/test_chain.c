@@ -194,18 +194,16 @@ START_TEST(a_pause_landing_while_the_batch_is_recorded_is_respected)
 {
 	char done[512], lim[16] = "4";
 	testdb_t *t = claimed_executions("chainrace", 1, 4, done, sizeof(done));
-	db_t *worker_db = db_new(&t->cfg, "chain-worker");
 	const char *params[3] = { worker, lim, done };
+	db_t *worker_db;
 	PGconn *conn;
 	PGresult *res;
 
-	ck_assert_int_eq(db_connect(worker_db), 0);
-	conn = db_conn(worker_db);
 	/* The pause takes the execution's row and holds it until it commits. */
 	testdb_exec(t, "BEGIN");
 	PQclear(testdb_query(t, "SELECT wf_execution_pause(id) FROM workflow_executions", 0, NULL));
-	ck_assert_int_eq(PQsendQueryParams(conn, sql_round, 3, NULL, params, NULL, NULL, 0), 1);
-	fixture_wait_blocked(t, conn);
+	worker_db = fixture_session_waiting_on(t, "chain-worker", sql_round, 3, params);
+	conn = db_conn(worker_db);
 	testdb_exec(t, "COMMIT");
 	res = fixture_result(conn);
 	ck_assert_msg(db_ok(res), "round: %s", PQerrorMessage(conn));

@@ -394,7 +394,7 @@ static void control_while_a_child_ends(const char *tag, const char *control, boo
 				       const char *step_after)
 {
 	testdb_t *t = testdb_new(tag);
-	db_t *api = db_new(&t->cfg, "api");
+	db_t *api;
 	char parent[64], child[64], step[24], claims[16], done[256];
 	const char *pp[1] = { parent };
 	long w = worker(t);
@@ -419,10 +419,8 @@ static void control_while_a_child_ends(const char *tag, const char *control, boo
 		PQclear(testdb_query(t, "SELECT * FROM wf_worker_round($1::bigint, 0, 60, $2::jsonb)", 2,
 				     (const char *const[]){ wt, done }));
 	}
-	ck_assert_int_eq(db_connect(api), 0);
+	api = fixture_session_waiting_on(t, "api", control, 1, pp);
 	conn = db_conn(api);
-	ck_assert_int_eq(PQsendQueryParams(conn, control, 1, NULL, pp, NULL, NULL, 0), 1);
-	fixture_wait_blocked(t, conn);
 	testdb_exec(t, "COMMIT");
 	res = fixture_result(conn);
 	ck_assert_msg(db_ok(res), "%s: %s", control, PQerrorMessage(conn));

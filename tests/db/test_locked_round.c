@@ -210,16 +210,14 @@ END_TEST
 START_TEST(a_pause_waits_for_the_round_and_finds_the_execution_moved_on)
 {
 	testdb_t *t = executions_of_three("lockpause", 1);
-	db_t *api = db_new(&t->cfg, "api");
+	db_t *api;
 	char ran[256];
 	PGconn *conn;
 	PGresult *res;
 
 	ck_assert_int_eq(open_round(t, 4), 1);
-	ck_assert_int_eq(db_connect(api), 0);
+	api = fixture_session_waiting_on(t, "api", "SELECT wf_execution_pause(id) FROM workflow_executions", 0, NULL);
 	conn = db_conn(api);
-	ck_assert_int_eq(PQsendQuery(conn, "SELECT wf_execution_pause(id) FROM workflow_executions"), 1);
-	fixture_wait_blocked(t, conn);
 	/* The round records its step while the pause waits: no deadlock. */
 	snprintf(ran, sizeof(ran), "[{\"step\":%s,\"status\":\"idle\",\"outcome\":\"next\",\"next\":\"b\",\"result\":{}}]",
 		 step);
