@@ -58,9 +58,10 @@ SELECT b.id, w.id, w.name, w.version, 'delayed', 'wait',
        1, b.result
 FROM bulk b, workflow w WHERE w.name = 'tick';
 ALTER TABLE workflow_executions ENABLE TRIGGER workflow_executions_created;
-INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, attempt, result)
-SELECT b.id, 'wait', s.f, s.t, s.a, CASE WHEN s.t = 'delayed' THEN b.result END
-FROM bulk b, (VALUES (NULL, 'idle', 0), ('idle', 'running', 1), ('running', 'delayed', 1)) s(f, t, a);
+INSERT INTO wf_history (execution_id, latest_at, node_id, from_status, to_status, attempt, result, error, created_at)
+SELECT b.id, now(), '{wait,wait,wait}', '{NULL,idle,running}', '{idle,running,delayed}', '{0,1,1}',
+       ARRAY[NULL, NULL, b.result], '{NULL,NULL,NULL}', ARRAY[now(), now(), now()]
+FROM bulk b;
 INSERT INTO workflow_delays (execution_id, node_id, resume_at, nominal_seconds, scaled_seconds)
 SELECT b.id, 'wait', b.resume_at, (b.result ->> 'nominal_seconds')::float8, (b.result ->> 'scaled_seconds')::float8
 FROM bulk b;

@@ -88,7 +88,7 @@ if [ "$warmup" = 1 ]; then
 	wait_drained
 	warmup_seconds=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 3))" \
 		"$warmup_start" "$(bench_commit_end workflow_executions completed_at)")
-	bench_sql -c "TRUNCATE dummy_subscriptions, workflow_executions, workflow_execution_history, email_logs,
+	bench_sql -c "TRUNCATE dummy_subscriptions, workflow_executions, wf_history, email_logs,
 	                       wf_steps, workflow_delays, wf_dead_letters"
 	bench_settle
 fi

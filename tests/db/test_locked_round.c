@@ -143,8 +143,13 @@ START_TEST(a_locked_chain_is_recorded_as_its_steps_would_have_been)
 			 "a:idle>running a:running>stepCompleted:a b:stepCompleted>running b:running>stepCompleted:b"
 			 " c:stepCompleted>running c:running>stepCompleted:c c:stepCompleted>completed");
 	/* All of it by the round's one transaction. */
-	ck_assert_int_eq(testdb_long(t, "SELECT count(DISTINCT xmin::text) FROM workflow_execution_history"
-				      " WHERE from_status IS NOT NULL", 0, NULL), 1);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(DISTINCT xmin::text) FROM wf_history"
+				      " WHERE cardinality(array_remove(from_status, NULL)) > 0", 0, NULL), 1);
+	/* In one row of wf_history (sql/029), stamped with its last transition's time. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_history h"
+				      " WHERE cardinality(array_remove(from_status, NULL)) > 0"
+				      "   AND cardinality(h.to_status) = 7"
+				      "   AND h.latest_at = (SELECT max(c) FROM unnest(h.created_at) c)", 0, NULL), 1);
 	ck_assert_str_eq(testdb_text(t, "SELECT l.node_id || ' ' || l.attempt || ' ' || l.recipient || ' ' || (l.data IS NULL)"
 				     " FROM email_logs l JOIN workflow_executions e ON e.id = l.execution_id", 0, NULL),
 			 "b 1 test-b@example.com true");

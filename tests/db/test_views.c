@@ -119,7 +119,7 @@ static const char *const scenario_sql =
 	"  now() - interval '30 minutes');"
 
 	/* The history the inserts wrote is replaced by one laid out in time. */
-	"DELETE FROM workflow_execution_history;"
+	"DELETE FROM wf_history;"
 	"INSERT INTO workflow_execution_history (execution_id, node_id, from_status, to_status, created_at)"
 	" SELECT ('00000000-0000-0000-0000-0000000000' || x.n)::uuid, 'a', x.from_status, x.to_status,"
 	"        now() - x.ago::interval"
