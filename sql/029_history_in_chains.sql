@@ -62,12 +62,15 @@ DROP VIEW wf_failure_rates;
 DROP VIEW wf_throughput;
 DROP TABLE workflow_execution_history;
 
+-- Subscripts rather than a many-array unnest: half the planning and a
+-- third less execution for the API's read of one execution's history,
+-- about what the table cost (docs/performance.md).
 CREATE VIEW workflow_execution_history AS
-SELECT h.id + t.n - 1 AS id, h.execution_id, t.node_id, t.from_status, t.to_status, t.attempt,
-       t.result, t.error, t.created_at
+SELECT h.id + n - 1 AS id, h.execution_id, h.node_id[n] AS node_id, h.from_status[n] AS from_status,
+       h.to_status[n] AS to_status, h.attempt[n] AS attempt, h.result[n] AS result, h.error[n] AS error,
+       h.created_at[n] AS created_at
 FROM wf_history h
-CROSS JOIN LATERAL unnest(h.node_id, h.from_status, h.to_status, h.attempt, h.result, h.error, h.created_at)
-    WITH ORDINALITY AS t(node_id, from_status, to_status, attempt, result, error, created_at, n);
+CROSS JOIN LATERAL generate_subscripts(h.to_status, 1) AS n;
 ALTER VIEW workflow_execution_history ALTER COLUMN attempt SET DEFAULT 0;
 ALTER VIEW workflow_execution_history ALTER COLUMN created_at SET DEFAULT clock_timestamp();
 COMMENT ON VIEW workflow_execution_history IS
