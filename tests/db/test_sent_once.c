@@ -15,15 +15,20 @@
 
 static const char *const tables[] = { "email_logs", "sms_logs", "webhook_logs" };
 
-/* A row of the table for execution and node with status; the other columns as their channel needs. */
+/* The INSERT of a row of the table for execution and node with status; the other columns as its channel needs. */
+static const char *log_row_sql(char *sql, size_t size, const char *table, const char *execution, const char *node,
+			       const char *status)
+{
+	snprintf(sql, size, "INSERT INTO %s (execution_id, node_id, %s, status) VALUES (%s, '%s', 'x', '%s')",
+		 table, table[0] == 'w' ? "url" : "recipient", execution, node, status);
+	return sql;
+}
+
 static void log_row(testdb_t *t, const char *table, const char *execution, const char *node, const char *status)
 {
 	char sql[512];
-	const char *columns = table[0] == 'w' ? "url" : "recipient";
 
-	snprintf(sql, sizeof(sql), "INSERT INTO %s (execution_id, node_id, %s, status) VALUES (%s, '%s', 'x', '%s')",
-		 table, columns, execution, node, status);
-	testdb_exec(t, sql);
+	testdb_exec(t, log_row_sql(sql, sizeof(sql), table, execution, node, status));
 }
 
 START_TEST(a_node_logs_one_send_and_any_number_of_failed_attempts)
@@ -41,9 +46,7 @@ START_TEST(a_node_logs_one_send_and_any_number_of_failed_attempts)
 		/* The same node of another execution, another node of this one. */
 		log_row(t, table, EXEC_B, "a", "sent");
 		log_row(t, table, EXEC_A, "b", "sent");
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (execution_id, node_id, %s, status) VALUES (" EXEC_A ", 'a', 'x', 'sent')",
-			 table, table[0] == 'w' ? "url" : "recipient");
-		ck_assert_str_eq(testdb_error(t, sql, 0, NULL), "23505");
+		ck_assert_str_eq(testdb_error(t, log_row_sql(sql, sizeof(sql), table, EXEC_A, "a", "sent"), 0, NULL), "23505");
 		/* A sent row cannot become a second one either. */
 		snprintf(sql, sizeof(sql), "UPDATE %s SET status = 'sent' WHERE execution_id = " EXEC_A
 			 " AND node_id = 'a' AND status = 'deferred'", table);
