@@ -66,11 +66,9 @@ void api_db_error(api_reply_t *reply, db_t *db, const PGresult *res)
 	}
 }
 
-void api_query_json(api_reply_t *reply, db_t *db, int status, const char *not_found,
-		    const char *sql, int nparams, const char *const *params)
+/* Sets the reply to the one JSON value res holds, or to its error. Clears res. */
+static void reply_with_json(api_reply_t *reply, db_t *db, int status, const char *not_found, PGresult *res)
 {
-	PGresult *res = db_query(db, sql, nparams, params);
-
 	if (!db_ok(res)) {
 		api_db_error(reply, db, res);
 	} else if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
@@ -82,6 +80,18 @@ void api_query_json(api_reply_t *reply, db_t *db, int status, const char *not_fo
 			api_error(reply, 500, "internal error");
 	}
 	PQclear(res);
+}
+
+void api_query_json(api_reply_t *reply, db_t *db, int status, const char *not_found,
+		    const char *sql, int nparams, const char *const *params)
+{
+	reply_with_json(reply, db, status, not_found, db_query(db, sql, nparams, params));
+}
+
+void api_run_json(api_reply_t *reply, db_t *db, int status, const char *not_found,
+		  const char *name, int nparams, const char *const *params)
+{
+	reply_with_json(reply, db, status, not_found, db_run(db, name, nparams, params));
 }
 
 char *api_context_text(const cJSON *body)

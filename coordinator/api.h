@@ -71,6 +71,13 @@ void api_db_error(api_reply_t *reply, db_t *db, const PGresult *res);
  */
 void api_query_json(api_reply_t *reply, db_t *db, int status, const char *not_found,
 		    const char *sql, int nparams, const char *const *params);
+/* The same for a statement the pool prepared (api_statements), by name. */
+void api_run_json(api_reply_t *reply, db_t *db, int status, const char *not_found,
+		  const char *name, int nparams, const char *const *params);
+
+/* The API's reads prepared on every pooled connection (dbpool_register). */
+extern const db_statement_t api_statements[];
+extern const int api_statements_count;
 
 /*
  * The "context" member of an execute request's body as JSON text for

@@ -233,7 +233,7 @@ static void list(http_request_t *req, void *data)
 
 /* GET /workflow/executions/:id ------------------------------------------ */
 
-static const char *const sql_detail =
+static const char sql_detail[] =
 	"SELECT jsonb_build_object("
 	"  'execution', to_jsonb(e) - 'status_before_pause',"
 	"  'history', coalesce((SELECT jsonb_agg(jsonb_build_object("
@@ -250,11 +250,21 @@ static const char *const sql_detail =
 	"      FROM workflow_executions c WHERE c.parent_execution_id = e.id), '[]'))"
 	" FROM workflow_executions e WHERE e.id = $1::uuid";
 
+/*
+ * Prepared on every pooled connection: the page of one execution is the
+ * API's most frequent read, and planning its statement cost as much as
+ * running it (docs/performance.md).
+ */
+const db_statement_t api_statements[] = {
+	{ "api_execution_detail", sql_detail },
+};
+const int api_statements_count = sizeof(api_statements) / sizeof(api_statements[0]);
+
 static void detail_work(api_call_t *call, db_t *db, api_reply_t *reply)
 {
 	const char *params[1] = { http_request_param(call->req, "id") };
 
-	api_query_json(reply, db, 200, "execution not found", sql_detail, 1, params);
+	api_run_json(reply, db, 200, "execution not found", "api_execution_detail", 1, params);
 }
 
 static void detail(http_request_t *req, void *data)

@@ -205,6 +205,7 @@ int coord_run(const wf_config_t *cfg)
 		return 2;
 	c.loop = uv_default_loop();
 	dbpool_init(cfg);
+	dbpool_register(api_statements, api_statements_count);
 	watch_signal(&c, &c.sigterm, SIGTERM);
 	watch_signal(&c, &c.sigint, SIGINT);
 	watch_signal(&c, &c.sighup, SIGHUP);

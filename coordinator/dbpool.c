@@ -12,6 +12,8 @@
 #define DBPOOL_MAX 128
 
 static const wf_config_t *pool_cfg;
+static const db_statement_t *pool_stmts;
+static int pool_stmt_count;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static db_t *pool_all[DBPOOL_MAX];
 static int pool_count;
@@ -21,6 +23,12 @@ static double reachable_since_ms; /* 0 until the first connection; under pool_lo
 void dbpool_init(const wf_config_t *cfg)
 {
 	pool_cfg = cfg;
+}
+
+void dbpool_register(const db_statement_t *stmts, int count)
+{
+	pool_stmts = stmts;
+	pool_stmt_count = count;
 }
 
 double dbpool_reachable_since(void)
@@ -52,6 +60,8 @@ db_t *dbpool_get(void)
 
 	if (first) {
 		thread_db = db_new(pool_cfg, "wf-coordinator");
+		if (pool_stmt_count > 0 && db_register(thread_db, pool_stmts, pool_stmt_count) < 0)
+			abort();
 		/* Remembered so that dbpool_close_all can close it from the main thread. */
 		pthread_mutex_lock(&pool_lock);
 		if (pool_count < DBPOOL_MAX)

@@ -14,6 +14,12 @@
 
 /* Call once before the loop starts; cfg must outlive the pool. */
 void dbpool_init(const wf_config_t *cfg);
+/*
+ * Statements every pooled connection prepares when it connects (again after
+ * a reconnect), for reads that run often: planned once per connection, not
+ * at every call. Call before the loop starts; stmts must outlive the pool.
+ */
+void dbpool_register(const db_statement_t *stmts, int count);
 /* The calling thread's connection, connected; NULL when the database is unreachable. */
 db_t *dbpool_get(void);
 /*
