@@ -94,6 +94,16 @@ END_TEST
 /* A statement the pool prepares on each connection: the backend's pid. */
 static const db_statement_t pooled_statements[] = { { "test_pooled_pid", "SELECT pg_backend_pid()" } };
 
+/* The pool's statement runs on db's session (prepared there, by name). */
+static void assert_pooled_statement_runs(db_t *db, const char *when)
+{
+	PGresult *res = db_run(db, "test_pooled_pid", 0, NULL);
+
+	ck_assert_msg(db_ok(res), "the registered statement was not prepared %s", when);
+	ck_assert_int_eq(atoi(PQgetvalue(res, 0, 0)), PQbackendPID(db_conn(db)));
+	PQclear(res);
+}
+
 START_TEST(a_connection_the_server_ended_is_replaced_before_it_is_handed_out)
 {
 	testdb_t *t = testdb_new("dbpool_ended");
@@ -105,11 +115,8 @@ START_TEST(a_connection_the_server_ended_is_replaced_before_it_is_handed_out)
 	dbpool_init(&t->cfg);
 	dbpool_register(pooled_statements, 1);
 	db = dbpool_get();
-	res = db_run(db, "test_pooled_pid", 0, NULL);
-	ck_assert_msg(db_ok(res), "the registered statement was not prepared");
-	ck_assert_int_eq(atoi(PQgetvalue(res, 0, 0)), PQbackendPID(db_conn(db)));
-	PQclear(res);
 	ck_assert_ptr_nonnull(db);
+	assert_pooled_statement_runs(db, "on connecting");
 	snprintf(pid, sizeof(pid), "%d", PQbackendPID(db_conn(db)));
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM (SELECT pg_terminate_backend($1::int)) x", 1, params), 1);
 	/* Gone from pg_stat_activity: the backend has closed its end. */
@@ -125,10 +132,7 @@ START_TEST(a_connection_the_server_ended_is_replaced_before_it_is_handed_out)
 	PQclear(res);
 	ck_assert_int_ne(PQbackendPID(db_conn(db)), atoi(pid));
 	/* The new session has the pool's statements too. */
-	res = db_run(db, "test_pooled_pid", 0, NULL);
-	ck_assert_msg(db_ok(res), "the registered statement was not prepared again after the reconnect");
-	ck_assert_int_eq(atoi(PQgetvalue(res, 0, 0)), PQbackendPID(db_conn(db)));
-	PQclear(res);
+	assert_pooled_statement_runs(db, "again after the reconnect");
 	dbpool_close_all();
 	testdb_free(t);
 }

@@ -16,15 +16,6 @@
 
 #define HISTORY_MIGRATION "029_history_in_chains.sql"
 
-/* A migration file is a script of many statements: the simple query protocol runs it. */
-static void apply_migration(testdb_t *t, const migration_t *m)
-{
-	PGresult *res = PQexec(db_conn(t->db), m->sql);
-
-	ck_assert_msg(db_ok(res), "%s: %.200s", m->name, PQresultErrorMessage(res));
-	PQclear(res);
-}
-
 static long count(testdb_t *t, const char *sql)
 {
 	return testdb_long(t, sql, 0, NULL);
@@ -43,7 +34,7 @@ START_TEST(rows_written_before_the_migration_keep_their_ids_and_order)
 	int i;
 
 	for (i = 0; i < migrations_count && strcmp(migrations[i].name, HISTORY_MIGRATION) != 0; i++)
-		apply_migration(t, &migrations[i]);
+		testdb_script(t, migrations[i].name, migrations[i].sql);
 	ck_assert_int_lt(i, migrations_count);
 
 	/* Two executions moved by plain updates: each change is a row of the old table. */
@@ -57,7 +48,7 @@ START_TEST(rows_written_before_the_migration_keep_their_ids_and_order)
 	ck_assert_int_eq(count(t, "SELECT count(*) FROM workflow_execution_history"), 6);
 	snprintf(before, sizeof(before), "%s", testdb_text(t, sql_transitions, 0, NULL));
 
-	apply_migration(t, &migrations[i]);
+	testdb_script(t, migrations[i].name, migrations[i].sql);
 	ck_assert_str_eq(testdb_text(t, sql_transitions, 0, NULL), before);
 	ck_assert_int_eq(count(t, "SELECT count(*) FROM wf_history WHERE cardinality(to_status) = 1"), 6);
 

@@ -140,16 +140,11 @@ static const char *const scenario_sql =
 static testdb_t *scenario(const char *tag)
 {
 	testdb_t *t = testdb_new(tag);
-	PGresult *res;
 
 	fixture_workflow(t, "test-alpha", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
 	fixture_workflow(t, "test-beta", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
 	testdb_exec(t, "BEGIN");
-	/* A multi-statement script of constants: the simple query protocol runs it. */
-	res = PQexec(db_conn(t->db), scenario_sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		ck_abort_msg("scenario: %s", PQresultErrorMessage(res));
-	PQclear(res);
+	testdb_script(t, "scenario", scenario_sql);
 	return t;
 }
 

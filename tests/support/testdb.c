@@ -156,3 +156,12 @@ void testdb_exec(testdb_t *t, const char *sql)
 {
 	PQclear(testdb_query(t, sql, 0, NULL));
 }
+
+void testdb_script(testdb_t *t, const char *what, const char *sql)
+{
+	PGresult *res = PQexec(db_conn(t->db), sql);
+
+	if (!db_ok(res))
+		ck_abort_msg("%s: %.200s", what, PQresultErrorMessage(res));
+	PQclear(res);
+}

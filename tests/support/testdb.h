@@ -40,6 +40,11 @@ const char *testdb_text(testdb_t *t, const char *sql, int nparams, const char *c
 /* Runs a statement without parameters; aborts on failure. */
 void testdb_exec(testdb_t *t, const char *sql);
 /*
+ * Runs a script of many statements (the simple query protocol, as a
+ * migration runs); aborts on failure, naming the script by what.
+ */
+void testdb_script(testdb_t *t, const char *what, const char *sql);
+/*
  * The shared buffers one statement (no parameters) touches, hit or read,
  * from its EXPLAIN (ANALYZE, BUFFERS): how a test tells an index lookup
  * from a scan whatever the timing. The statement really runs.
