@@ -112,6 +112,15 @@ START_TEST(a_row_started_before_is_not_started_again)
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE trigger_id = 1", 0, NULL), 1);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 2);
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE processed", 0, NULL), 2);
+	/* The insert that met the started row left nothing behind: one first transition per execution. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_execution_history WHERE to_status = 'idle'",
+				     0, NULL), 2);
+	/* A batch of started rows alone starts nothing and still marks them processed. */
+	testdb_exec(t, "UPDATE dummy_subscriptions SET processed = false, processed_at = NULL WHERE id IN (1, 2)");
+	ck_assert_int_eq(started(t, "dummy_subscriptions",
+				 "[{\"id\":\"1\",\"workflow\":\"start_a\"},{\"id\":\"2\",\"workflow\":\"start_a\"}]"), 0);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions", 0, NULL), 2);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM dummy_subscriptions WHERE processed", 0, NULL), 2);
 	testdb_free(t);
 }
 END_TEST
