@@ -168,6 +168,34 @@ START_TEST(an_execution_inserted_with_the_listed_columns_gets_its_workflows_name
 }
 END_TEST
 
+/*
+ * An execution's id is a UUID version 7 (sql/033): the time of its
+ * creation in milliseconds first, so ids sort by creation, then the
+ * version and RFC 9562's variant, then random bits.
+ */
+START_TEST(execution_ids_are_uuid7_ordered_by_time)
+{
+	testdb_t *t = testdb_new("uuid7");
+
+	fixture_workflow(t, "noop1", "{\"start\":\"a\",\"nodes\":{\"a\":{\"type\":\"noop\"}}}");
+	testdb_exec(t, "INSERT INTO workflow_executions (workflow_id) SELECT id FROM workflow, generate_series(1, 5000)"
+		       " WHERE name = 'noop1'");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(DISTINCT id) FROM workflow_executions", 0, NULL), 5000);
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions"
+				     " WHERE substr(id::text, 15, 1) = '7' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')",
+				     0, NULL), 5000);
+	/* The first 48 bits are the creation's millisecond, within the statement's time. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions"
+				     " WHERE ('x' || lpad(replace(substr(id::text, 1, 13), '-', ''), 16, '0'))::bit(64)::bigint"
+				     "       BETWEEN floor(extract(epoch FROM created_at) * 1000)"
+				     "           AND floor(extract(epoch FROM clock_timestamp()) * 1000)", 0, NULL), 5000);
+	/* A later id sorts after an earlier one. */
+	testdb_exec(t, "SELECT pg_sleep(0.002)");
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM workflow_executions WHERE id >= wf_uuid7()", 0, NULL), 0);
+	testdb_free(t);
+}
+END_TEST
+
 RUNNER_MAIN("state_machine", 120, every_pair_of_states, terminal_states_set_completed_at,
 	    deleting_executions_deletes_their_step_history_and_logs,
-	    an_execution_inserted_with_the_listed_columns_gets_its_workflows_name)
+	    an_execution_inserted_with_the_listed_columns_gets_its_workflows_name, execution_ids_are_uuid7_ordered_by_time)
