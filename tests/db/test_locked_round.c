@@ -183,6 +183,59 @@ START_TEST(a_chain_that_stops_short_leaves_its_step_due_at_the_next_node_without
 }
 END_TEST
 
+/*
+ * One round records steps whose lines differ in length: each gets its own
+ * history row with its transitions in order (sql/034 numbers them per step).
+ */
+START_TEST(steps_of_different_lengths_in_one_round_each_get_their_own_transitions)
+{
+	testdb_t *t = executions_of_three("lockshapes", 3);
+	char ids[3][24], ran[1024];
+	PGresult *res;
+
+	ck_assert_int_eq(open_round(t, 4), 3);
+	res = testdb_query(t, "SELECT id FROM wf_steps ORDER BY id", 0, NULL);
+	for (int i = 0; i < 3; i++)
+		snprintf(ids[i], sizeof(ids[i]), "%s", PQgetvalue(res, i, 0));
+	PQclear(res);
+	/* The first ends at a; the second runs b in line and stops before c; the third runs to the end. */
+	snprintf(ran, sizeof(ran),
+		 "[{\"step\":%s,\"status\":\"idle\",\"outcome\":\"next\",\"result\":{\"n\":\"a1\"}},"
+		 "{\"step\":%s,\"status\":\"idle\",\"outcome\":\"next\",\"next\":\"b\",\"result\":{\"n\":\"a2\"},"
+		 "\"then\":[{\"node\":\"b\",\"next\":\"c\",\"result\":{\"n\":\"b2\"}}]},"
+		 "{\"step\":%s,\"status\":\"idle\",\"outcome\":\"next\",\"next\":\"b\",\"result\":{\"n\":\"a3\"},"
+		 "\"then\":[{\"node\":\"b\",\"next\":\"c\"},{\"node\":\"c\",\"result\":{\"n\":\"c3\"}}]}]",
+		 ids[0], ids[1], ids[2]);
+	res = settle(t, ran, "{}");
+	ck_assert_int_eq(PQntuples(res), 0);
+	PQclear(res);
+	testdb_exec(t, "COMMIT");
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(x.path, ' | ' ORDER BY x.first) FROM ("
+				     " SELECT min(h.id) AS first, string_agg(h.node_id || ':' || h.from_status || '>' || h.to_status"
+				     "   || coalesce(':' || (h.result ->> 'n'), '') || ':' || h.attempt, ' ' ORDER BY h.id) AS path"
+				     " FROM workflow_execution_history h WHERE h.from_status IS NOT NULL"
+				     " GROUP BY h.execution_id) x", 0, NULL),
+			 "a:idle>running:1 a:running>stepCompleted:a1:1 a:stepCompleted>completed:1"
+			 " | a:idle>running:1 a:running>stepCompleted:a2:1 b:stepCompleted>running:1 b:running>stepCompleted:b2:1"
+			 " | a:idle>running:1 a:running>stepCompleted:a3:1 b:stepCompleted>running:1 b:running>stepCompleted:1"
+			 " c:stepCompleted>running:1 c:running>stepCompleted:c3:1 c:stepCompleted>completed:1");
+	/* One row a step, its times in order and its latest_at the last of them. */
+	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_history h"
+				      " WHERE cardinality(array_remove(from_status, NULL)) > 0"
+				      "   AND h.latest_at = h.created_at[cardinality(h.created_at)]"
+				      "   AND h.created_at = (SELECT array_agg(c ORDER BY c) FROM unnest(h.created_at) c)"
+				      "   AND cardinality(h.error) = cardinality(h.to_status)"
+				      "   AND array_position(h.error, NULL) = 1 AND array_remove(h.error, NULL) = '{}'", 0, NULL),
+			 3);
+	/* The ended ones have no step left; the short one's is due at c. */
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(e.status || ' ' || e.current_node || ' ' || coalesce(s.node_id, '-'),"
+				     " ', ' ORDER BY e.status, e.current_node)"
+				     " FROM workflow_executions e LEFT JOIN wf_steps s ON s.execution_id = e.id", 0, NULL),
+			 "completed a -, completed c -, stepCompleted b c");
+	testdb_free(t);
+}
+END_TEST
+
 START_TEST(a_locked_step_not_run_is_claimed_and_a_refused_record_becomes_a_claim)
 {
 	testdb_t *t = executions_of_three("lockclaim", 2);
@@ -245,5 +298,6 @@ END_TEST
 RUNNER_MAIN("locked_round", 60, a_locked_step_is_skipped_by_other_workers_and_left_as_it_was_by_a_dead_round,
 	    a_locked_chain_is_recorded_as_its_steps_would_have_been,
 	    a_chain_that_stops_short_leaves_its_step_due_at_the_next_node_without_an_index_write,
+	    steps_of_different_lengths_in_one_round_each_get_their_own_transitions,
 	    a_locked_step_not_run_is_claimed_and_a_refused_record_becomes_a_claim,
 	    a_pause_waits_for_the_round_and_finds_the_execution_moved_on)
