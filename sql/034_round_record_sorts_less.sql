@@ -104,11 +104,13 @@ BEGIN
     -- running when the round locked it (wf_worker_round_open noted the
     -- time), not when its record is written; the rest is written as it
     -- happens.
+    -- The lateral subquery's columns are the table's, in its order.
     INSERT INTO wf_history (execution_id, latest_at, node_id, from_status, to_status, attempt, result, error, created_at)
-    SELECT u.id, c.latest_at, c.node_id, c.from_status, c.to_status, c.attempt, c.result, c.error, c.created_at
+    SELECT u.id, c.*
     FROM unnest(execs, froms, nodes, attempts, firsts, hops, nexts) AS u(id, f, n, a, r, h, nx)
     CROSS JOIN LATERAL (
-        SELECT array_agg(CASE WHEN x.i <= 2 THEN u.n
+        SELECT max(x.at) AS latest_at,
+               array_agg(CASE WHEN x.i <= 2 THEN u.n
                               WHEN x.i <= x.in_line THEN u.h -> ((x.i - 3) / 2) ->> 'node'
                               ELSE coalesce(u.h -> -1 ->> 'node', u.n) END) AS node_id,
                array_agg(CASE WHEN x.i = 1 THEN u.f
@@ -121,8 +123,7 @@ BEGIN
                array_agg(CASE WHEN x.i = 2 THEN u.r
                               WHEN x.i <= x.in_line AND x.i % 2 = 0 THEN u.h -> ((x.i - 3) / 2) -> 'result' END) AS result,
                array_agg(NULL::text) AS error,
-               array_agg(x.at) AS created_at,
-               max(x.at) AS latest_at
+               array_agg(x.at) AS created_at
         FROM (SELECT g.i, 2 + 2 * coalesce(jsonb_array_length(u.h), 0) AS in_line,
                      CASE WHEN g.i = 1 THEN locked_at ELSE clock_timestamp() END AS at
               FROM generate_series(1, 2 + 2 * coalesce(jsonb_array_length(u.h), 0) + (u.nx IS NULL)::integer) AS g(i)) x
