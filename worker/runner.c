@@ -561,11 +561,88 @@ static void count_outcomes(runner_t *r, const step_t *steps, int n)
 }
 
 /*
+ * An email's log row repeats its result's recipient, subject and message
+ * id: a third of the bytes of a round's record. The round's record leaves
+ * out those that equal the result's, and wf_steps_record_locked takes them
+ * from the result (sql/034); every other path sends the row whole.
+ */
+static const struct {
+	const char *log, *result;
+} repeated_in_result[] = { { "recipient", "to" }, { "subject", "subject" }, { "message_id", "message_id" } };
+
+static bool repeats_result(const cJSON *field, const cJSON *result)
+{
+	for (size_t i = 0; i < sizeof(repeated_in_result) / sizeof(repeated_in_result[0]); i++) {
+		if (strcmp(field->string, repeated_in_result[i].log) == 0) {
+			const cJSON *same = cJSON_GetObjectItemCaseSensitive(result, repeated_in_result[i].result);
+
+			return cJSON_IsString(field) && cJSON_IsString(same) &&
+			       strcmp(field->valuestring, same->valuestring) == 0;
+		}
+	}
+	return false;
+}
+
+/*
+ * The logs as the round's record sends them: new entries that refer to the
+ * rows' own fields and names (which outlive the record), the rows
+ * themselves left as they are.
+ */
+static cJSON *round_logs(cJSON *logs, const cJSON *result)
+{
+	cJSON *out = cJSON_CreateArray();
+	cJSON *entry;
+
+	if (out == NULL)
+		abort();
+	cJSON_ArrayForEach(entry, logs) {
+		cJSON *mail = cJSON_GetObjectItemCaseSensitive(entry, "email_log");
+		cJSON *row, *field, *shorter;
+
+		if (!cJSON_IsObject(mail) || !cJSON_IsObject(result)) {
+			if (!cJSON_AddItemReferenceToArray(out, entry))
+				abort();
+			continue;
+		}
+		row = json_object();
+		cJSON_ArrayForEach(field, mail) {
+			if (repeats_result(field, result))
+				continue;
+			if (cJSON_IsString(field)) {
+				cJSON *value = cJSON_CreateStringReference(field->valuestring);
+
+				if (value == NULL || !cJSON_AddItemToObjectCS(row, field->string, value))
+					abort();
+			} else if (!cJSON_AddItemReferenceToObject(row, field->string, field)) {
+				abort();
+			}
+		}
+		shorter = json_object();
+		if (!cJSON_AddItemToObjectCS(shorter, "email_log", row))
+			abort();
+		cJSON_AddItemToArray(out, shorter);
+	}
+	return out;
+}
+
+/* A node's logs in an outcome: referenced, or shortened for the round's record. */
+static void add_logs(cJSON *o, cJSON *logs, const cJSON *result, bool in_round)
+{
+	if (logs == NULL)
+		return;
+	if (in_round)
+		json_add(o, "logs", round_logs(logs, result));
+	else
+		cJSON_AddItemReferenceToObject(o, "logs", logs);
+}
+
+/*
  * An outcome as wf_worker_round takes it (see sql/004_executions.sql). Its
  * trees are referenced, not copied: the batch keeps them until it is
- * recorded (one by one, should the round fail).
+ * recorded (one by one, should the round fail). in_round: for the round's
+ * record of a step it ran locked (wf_worker_settle).
  */
-static cJSON *outcome_json(const step_t *s)
+static cJSON *outcome_json(const step_t *s, bool in_round)
 {
 	cJSON *o = json_object();
 	const exec_outcome_t *out = &s->out;
@@ -581,8 +658,7 @@ static cJSON *outcome_json(const step_t *s)
 		cJSON_AddItemReferenceToObject(o, "result", out->result);
 	if (out->error[0] && !out->deferred)
 		json_add_string(o, "error", out->error);
-	if (out->logs)
-		cJSON_AddItemReferenceToObject(o, "logs", out->logs);
+	add_logs(o, out->logs, out->result, in_round);
 	if (out->delay)
 		cJSON_AddItemReferenceToObject(o, "delay", out->delay);
 	if (out->child)
@@ -599,8 +675,7 @@ static cJSON *outcome_json(const step_t *s)
 				json_add_string(item, "next", hop->out.next_node);
 			if (hop->out.result)
 				cJSON_AddItemReferenceToObject(item, "result", hop->out.result);
-			if (hop->out.logs)
-				cJSON_AddItemReferenceToObject(item, "logs", hop->out.logs);
+			add_logs(item, hop->out.logs, hop->out.result, in_round);
 			cJSON_AddItemToArray(then, item);
 		}
 		json_add(o, "then", then);
@@ -619,7 +694,7 @@ static char *pending_json(runner_t *r)
 
 	for (int i = 0; i < r->pending.n; i++)
 		if (!r->pending.steps[i].committed && r->pending.steps[i].verb != NULL)
-			cJSON_AddItemToArray(list, outcome_json(&r->pending.steps[i]));
+			cJSON_AddItemToArray(list, outcome_json(&r->pending.steps[i], false));
 	if (cJSON_GetArraySize(list) > 0)
 		text = json_print(list);
 	cJSON_Delete(list);
@@ -788,7 +863,7 @@ static int run_locked(runner_t *r, step_t *steps, int n, cJSON *ran, cJSON *clai
 			/* The round's nodes, each step's own and those in line so far, stay within WORKER_BATCH. */
 			execute_step(r, s, r->cfg->worker_batch - n - in_line);
 			if (strcmp(s->verb, "next") == 0) {
-				cJSON *o = outcome_json(s);
+				cJSON *o = outcome_json(s, true);
 
 				json_add_string(o, "status", s->status);
 				cJSON_AddItemToArray(ran, o);

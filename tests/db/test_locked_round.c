@@ -236,6 +236,38 @@ START_TEST(steps_of_different_lengths_in_one_round_each_get_their_own_transition
 }
 END_TEST
 
+/*
+ * The round's record is sent an email's log without the fields its result
+ * repeats (worker/runner.c): the row takes them from the result, and a
+ * field the log does give wins over the result's.
+ */
+START_TEST(an_email_log_without_its_repeated_fields_takes_them_from_the_result)
+{
+	testdb_t *t = executions_of_three("lockrepeats", 1);
+	char ran[1024];
+	PGresult *res;
+
+	ck_assert_int_eq(open_round(t, 4), 1);
+	snprintf(ran, sizeof(ran),
+		 "[{\"step\":%s,\"status\":\"idle\",\"outcome\":\"next\",\"next\":\"b\","
+		 "\"result\":{\"to\":\"test-a@example.com\",\"subject\":\"A\",\"message_id\":\"m-a\"},"
+		 "\"logs\":[{\"email_log\":{\"template\":\"t\",\"status\":\"sent\",\"mode\":\"mock\"}}],"
+		 "\"then\":[{\"node\":\"b\",\"next\":\"c\","
+		 "\"result\":{\"to\":\"test-b@example.com\",\"subject\":\"B\",\"message_id\":\"m-b\"},"
+		 "\"logs\":[{\"email_log\":{\"template\":\"t\",\"subject\":\"B, as sent\"}}]}]}]",
+		 step);
+	res = settle(t, ran, "{}");
+	ck_assert_int_eq(PQntuples(res), 0);
+	PQclear(res);
+	testdb_exec(t, "COMMIT");
+	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ' ' || recipient || ' ' || subject || ' ' || message_id"
+				     " || ' ' || template || ' ' || status || ' ' || mode, ' | ' ORDER BY node_id) FROM email_logs",
+				     0, NULL),
+			 "a test-a@example.com A m-a t sent mock | b test-b@example.com B, as sent m-b t sent mock");
+	testdb_free(t);
+}
+END_TEST
+
 START_TEST(a_locked_step_not_run_is_claimed_and_a_refused_record_becomes_a_claim)
 {
 	testdb_t *t = executions_of_three("lockclaim", 2);
@@ -299,5 +331,6 @@ RUNNER_MAIN("locked_round", 60, a_locked_step_is_skipped_by_other_workers_and_le
 	    a_locked_chain_is_recorded_as_its_steps_would_have_been,
 	    a_chain_that_stops_short_leaves_its_step_due_at_the_next_node_without_an_index_write,
 	    steps_of_different_lengths_in_one_round_each_get_their_own_transitions,
+	    an_email_log_without_its_repeated_fields_takes_them_from_the_result,
 	    a_locked_step_not_run_is_claimed_and_a_refused_record_becomes_a_claim,
 	    a_pause_waits_for_the_round_and_finds_the_execution_moved_on)

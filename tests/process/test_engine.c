@@ -378,6 +378,12 @@ START_TEST(quick_nodes_run_in_line_and_commit_together)
 	/* The email node's log row and result, as if it had run on its own. */
 	ck_assert_str_eq(testdb_text(t, "SELECT node_id || ' ' || attempt || ' ' || recipient || ' ' || status FROM email_logs", 0, NULL),
 			 "b 1 test-q@example.com sent");
+	/* Whole, though the round was sent its fields once (in the result). */
+	ck_assert_str_eq(testdb_text(t, "SELECT count(*) FROM email_logs l, workflow_execution_history h"
+				     " WHERE h.node_id = l.node_id AND h.to_status = 'stepCompleted'"
+				     "   AND l.subject = h.result ->> 'subject' AND l.subject LIKE 'Welcome%'"
+				     "   AND l.message_id = h.result ->> 'message_id' AND l.message_id LIKE '%.b@%'"
+				     "   AND l.template = 'generic_welcome' AND l.mode = 'mock'", 0, NULL), "1");
 	ck_assert_str_eq(testdb_text(t, "SELECT count(*) FROM email_logs l, workflow_executions e"
 				     " WHERE e.id = l.execution_id AND l.data IS NULL", 0, NULL), "1");
 	ck_assert_str_eq(testdb_text(t, "SELECT result ->> 'to' FROM workflow_execution_history"
