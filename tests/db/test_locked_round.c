@@ -71,6 +71,16 @@ static PGresult *settle(testdb_t *t, const char *ran, const char *claim)
 	return testdb_query(t, sql_settle, 3, params);
 }
 
+/* Records ran, claims nothing (none is left to claim), and commits the round. */
+static void record_and_commit(testdb_t *t, const char *ran)
+{
+	PGresult *res = settle(t, ran, "{}");
+
+	ck_assert_int_eq(PQntuples(res), 0);
+	PQclear(res);
+	testdb_exec(t, "COMMIT");
+}
+
 /* What the worker ran for the locked step: a, then b and c in line (b sent an email). */
 static void chain_outcome(char *out, size_t size)
 {
@@ -123,15 +133,11 @@ START_TEST(a_locked_chain_is_recorded_as_its_steps_would_have_been)
 {
 	testdb_t *t = executions_of_three("lockchain", 1);
 	char ran[1024];
-	PGresult *res;
 
 	ck_assert_int_eq(open_round(t, 4), 1);
 	proc_sleep_ms(100); /* the worker runs the chain */
 	chain_outcome(ran, sizeof(ran));
-	res = settle(t, ran, "{}");
-	ck_assert_int_eq(PQntuples(res), 0);
-	PQclear(res);
-	testdb_exec(t, "COMMIT");
+	record_and_commit(t, ran);
 	ck_assert_str_eq(testdb_text(t, "SELECT status || ' ' || current_node || ' ' || (completed_at IS NOT NULL)"
 				     " FROM workflow_executions", 0, NULL),
 			 "completed c true");
@@ -206,10 +212,7 @@ START_TEST(steps_of_different_lengths_in_one_round_each_get_their_own_transition
 		 "{\"step\":%s,\"status\":\"idle\",\"outcome\":\"next\",\"next\":\"b\",\"result\":{\"n\":\"a3\"},"
 		 "\"then\":[{\"node\":\"b\",\"next\":\"c\"},{\"node\":\"c\",\"result\":{\"n\":\"c3\"}}]}]",
 		 ids[0], ids[1], ids[2]);
-	res = settle(t, ran, "{}");
-	ck_assert_int_eq(PQntuples(res), 0);
-	PQclear(res);
-	testdb_exec(t, "COMMIT");
+	record_and_commit(t, ran);
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(x.path, ' | ' ORDER BY x.first) FROM ("
 				     " SELECT min(h.id) AS first, string_agg(h.node_id || ':' || h.from_status || '>' || h.to_status"
 				     "   || coalesce(':' || (h.result ->> 'n'), '') || ':' || h.attempt, ' ' ORDER BY h.id) AS path"
@@ -245,7 +248,6 @@ START_TEST(an_email_log_without_its_repeated_fields_takes_them_from_the_result)
 {
 	testdb_t *t = executions_of_three("lockrepeats", 1);
 	char ran[1024];
-	PGresult *res;
 
 	ck_assert_int_eq(open_round(t, 4), 1);
 	snprintf(ran, sizeof(ran),
@@ -256,10 +258,7 @@ START_TEST(an_email_log_without_its_repeated_fields_takes_them_from_the_result)
 		 "\"result\":{\"to\":\"test-b@example.com\",\"subject\":\"B\",\"message_id\":\"m-b\"},"
 		 "\"logs\":[{\"email_log\":{\"template\":\"t\",\"subject\":\"B, as sent\"}}]}]}]",
 		 step);
-	res = settle(t, ran, "{}");
-	ck_assert_int_eq(PQntuples(res), 0);
-	PQclear(res);
-	testdb_exec(t, "COMMIT");
+	record_and_commit(t, ran);
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ' ' || recipient || ' ' || subject || ' ' || message_id"
 				     " || ' ' || template || ' ' || status || ' ' || mode, ' | ' ORDER BY node_id) FROM email_logs",
 				     0, NULL),
@@ -311,10 +310,7 @@ START_TEST(a_pause_waits_for_the_round_and_finds_the_execution_moved_on)
 	/* The round records its step while the pause waits: no deadlock. */
 	snprintf(ran, sizeof(ran), "[{\"step\":%s,\"status\":\"idle\",\"outcome\":\"next\",\"next\":\"b\",\"result\":{}}]",
 		 step);
-	res = settle(t, ran, "{}");
-	ck_assert_int_eq(PQntuples(res), 0);
-	PQclear(res);
-	testdb_exec(t, "COMMIT");
+	record_and_commit(t, ran);
 	res = fixture_result(conn);
 	ck_assert_msg(db_ok(res), "pause: %s", PQerrorMessage(conn));
 	PQclear(res);
