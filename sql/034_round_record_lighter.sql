@@ -171,9 +171,9 @@ BEGIN
                               WHEN x.i <= x.in_line AND x.i % 2 = 0 THEN u.h -> ((x.i - 3) / 2) -> 'result' END) AS result,
                array_agg(NULL::text) AS error,
                array_agg(x.at) AS created_at
-        FROM (SELECT g.i, 2 + 2 * coalesce(jsonb_array_length(u.h), 0) AS in_line,
-                     CASE WHEN g.i = 1 THEN locked_at ELSE clock_timestamp() END AS at
-              FROM generate_series(1, 2 + 2 * coalesce(jsonb_array_length(u.h), 0) + (u.nx IS NULL)::integer) AS g(i)) x
+        FROM (SELECT g.i, l.in_line, CASE WHEN g.i = 1 THEN locked_at ELSE clock_timestamp() END AS at
+              FROM (SELECT 2 + 2 * coalesce(jsonb_array_length(u.h), 0) AS in_line) l
+              CROSS JOIN LATERAL generate_series(1, l.in_line + (u.nx IS NULL)::integer) AS g(i)) x
     ) c;
     PERFORM set_config('wf.engine', 'off', true);
 

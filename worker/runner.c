@@ -599,7 +599,7 @@ static cJSON *round_logs(cJSON *logs, const cJSON *result)
 		cJSON *mail = cJSON_GetObjectItemCaseSensitive(entry, "email_log");
 		cJSON *row, *field, *shorter;
 
-		if (!cJSON_IsObject(mail) || !cJSON_IsObject(result)) {
+		if (!cJSON_IsObject(mail)) {
 			if (!cJSON_AddItemReferenceToArray(out, entry))
 				abort();
 			continue;
@@ -625,12 +625,12 @@ static cJSON *round_logs(cJSON *logs, const cJSON *result)
 	return out;
 }
 
-/* A node's logs in an outcome: referenced, or shortened for the round's record. */
+/* A node's logs in an outcome: referenced, or shortened for the round's record when there is a result to take from. */
 static void add_logs(cJSON *o, cJSON *logs, const cJSON *result, bool in_round)
 {
 	if (logs == NULL)
 		return;
-	if (in_round)
+	if (in_round && cJSON_IsObject(result))
 		json_add(o, "logs", round_logs(logs, result));
 	else
 		cJSON_AddItemReferenceToObject(o, "logs", logs);
