@@ -30,6 +30,7 @@
 #include "json.h"
 #include "jsonlogic.h"
 #include "log.h"
+#include "round_record.h"
 #include "wftime.h"
 
 /* A claimed step; strings point into the claim's PGresult. */
@@ -122,6 +123,12 @@ const db_statement_t runner_statements[] = {
 	  "SELECT step_id, claims, execution_id, node_id, kind, attempt, workflow_id,"
 	  "       workflow_version, status, context, trigger_table, trigger_id"
 	  "  FROM wf_worker_settle($1::bigint, $2::int, $3::jsonb, $4::bigint[])" },
+	{ "runner_settle_ran",
+	  "SELECT step_id, claims, execution_id, node_id, kind, attempt, workflow_id,"
+	  "       workflow_version, status, context, trigger_table, trigger_id"
+	  "  FROM wf_worker_settle_ran($1::bigint, $2::int, $3::bigint[], $4::text[], $5::int[], $6::int[],"
+	  "                            $7::text[], $8::text[], $9::jsonb[], $10::jsonb[], $11::text[], $12::text[],"
+	  "                            $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[])" },
 	{ "runner_trigger_context", "SELECT wf_trigger_context($1, $2::bigint)" },
 	{ "runner_finish",
 	  "SELECT wf_step_finish($1::bigint, $2::int, $3, $4, to_timestamp($5::float8), $6::jsonb,"
@@ -561,88 +568,11 @@ static void count_outcomes(runner_t *r, const step_t *steps, int n)
 }
 
 /*
- * An email's log row repeats its result's recipient, subject and message
- * id: a third of the bytes of a round's record. The round's record leaves
- * out those that equal the result's, and wf_steps_record_locked takes them
- * from the result (sql/034); every other path sends the row whole.
- */
-static const struct {
-	const char *log, *result;
-} repeated_in_result[] = { { "recipient", "to" }, { "subject", "subject" }, { "message_id", "message_id" } };
-
-static bool repeats_result(const cJSON *field, const cJSON *result)
-{
-	for (size_t i = 0; i < sizeof(repeated_in_result) / sizeof(repeated_in_result[0]); i++) {
-		if (strcmp(field->string, repeated_in_result[i].log) == 0) {
-			const cJSON *same = cJSON_GetObjectItemCaseSensitive(result, repeated_in_result[i].result);
-
-			return cJSON_IsString(field) && cJSON_IsString(same) &&
-			       strcmp(field->valuestring, same->valuestring) == 0;
-		}
-	}
-	return false;
-}
-
-/*
- * The logs as the round's record sends them: new entries that refer to the
- * rows' own fields and names (which outlive the record), the rows
- * themselves left as they are.
- */
-static cJSON *round_logs(cJSON *logs, const cJSON *result)
-{
-	cJSON *out = cJSON_CreateArray();
-	cJSON *entry;
-
-	if (out == NULL)
-		abort();
-	cJSON_ArrayForEach(entry, logs) {
-		cJSON *mail = cJSON_GetObjectItemCaseSensitive(entry, "email_log");
-		cJSON *row, *field, *shorter;
-
-		if (!cJSON_IsObject(mail)) {
-			if (!cJSON_AddItemReferenceToArray(out, entry))
-				abort();
-			continue;
-		}
-		row = json_object();
-		cJSON_ArrayForEach(field, mail) {
-			if (repeats_result(field, result))
-				continue;
-			if (cJSON_IsString(field)) {
-				cJSON *value = cJSON_CreateStringReference(field->valuestring);
-
-				if (value == NULL || !cJSON_AddItemToObjectCS(row, field->string, value))
-					abort();
-			} else if (!cJSON_AddItemReferenceToObject(row, field->string, field)) {
-				abort();
-			}
-		}
-		shorter = json_object();
-		if (!cJSON_AddItemToObjectCS(shorter, "email_log", row))
-			abort();
-		cJSON_AddItemToArray(out, shorter);
-	}
-	return out;
-}
-
-/* A node's logs in an outcome: referenced, or shortened for the round's record when there is a result to take from. */
-static void add_logs(cJSON *o, cJSON *logs, const cJSON *result, bool in_round)
-{
-	if (logs == NULL)
-		return;
-	if (in_round && cJSON_IsObject(result))
-		json_add(o, "logs", round_logs(logs, result));
-	else
-		cJSON_AddItemReferenceToObject(o, "logs", logs);
-}
-
-/*
  * An outcome as wf_worker_round takes it (see sql/004_executions.sql). Its
  * trees are referenced, not copied: the batch keeps them until it is
- * recorded (one by one, should the round fail). in_round: for the round's
- * record of a step it ran locked (wf_worker_settle).
+ * recorded (one by one, should the round fail).
  */
-static cJSON *outcome_json(const step_t *s, bool in_round)
+static cJSON *outcome_json(const step_t *s)
 {
 	cJSON *o = json_object();
 	const exec_outcome_t *out = &s->out;
@@ -658,7 +588,8 @@ static cJSON *outcome_json(const step_t *s, bool in_round)
 		cJSON_AddItemReferenceToObject(o, "result", out->result);
 	if (out->error[0] && !out->deferred)
 		json_add_string(o, "error", out->error);
-	add_logs(o, out->logs, out->result, in_round);
+	if (out->logs)
+		cJSON_AddItemReferenceToObject(o, "logs", out->logs);
 	if (out->delay)
 		cJSON_AddItemReferenceToObject(o, "delay", out->delay);
 	if (out->child)
@@ -675,7 +606,8 @@ static cJSON *outcome_json(const step_t *s, bool in_round)
 				json_add_string(item, "next", hop->out.next_node);
 			if (hop->out.result)
 				cJSON_AddItemReferenceToObject(item, "result", hop->out.result);
-			add_logs(item, hop->out.logs, hop->out.result, in_round);
+			if (hop->out.logs)
+				cJSON_AddItemReferenceToObject(item, "logs", hop->out.logs);
 			cJSON_AddItemToArray(then, item);
 		}
 		json_add(o, "then", then);
@@ -694,7 +626,7 @@ static char *pending_json(runner_t *r)
 
 	for (int i = 0; i < r->pending.n; i++)
 		if (!r->pending.steps[i].committed && r->pending.steps[i].verb != NULL)
-			cJSON_AddItemToArray(list, outcome_json(&r->pending.steps[i], false));
+			cJSON_AddItemToArray(list, outcome_json(&r->pending.steps[i]));
 	if (cJSON_GetArraySize(list) > 0)
 		text = json_print(list);
 	cJSON_Delete(list);
@@ -844,12 +776,12 @@ static bool runs_in_round(runner_t *r, const step_t *s)
 }
 
 /*
- * Runs the quick ones among the round's locked steps; ran gets the outcomes
+ * Runs the quick ones among the round's locked steps; ran gets the record
  * of those that moved on (to be recorded as they are), claim the ids of the
  * others (to be claimed, and run afresh once they are). Returns the nodes
  * run, their own and those in line.
  */
-static int run_locked(runner_t *r, step_t *steps, int n, cJSON *ran, cJSON *claim)
+static int run_locked(runner_t *r, step_t *steps, int n, round_record_t *ran, cJSON *claim)
 {
 	int nodes = 0, in_line = 0;
 
@@ -863,10 +795,10 @@ static int run_locked(runner_t *r, step_t *steps, int n, cJSON *ran, cJSON *clai
 			/* The round's nodes, each step's own and those in line so far, stay within WORKER_BATCH. */
 			execute_step(r, s, r->cfg->worker_batch - n - in_line);
 			if (strcmp(s->verb, "next") == 0) {
-				cJSON *o = outcome_json(s, true);
-
-				json_add_string(o, "status", s->status);
-				cJSON_AddItemToArray(ran, o);
+				round_record_step(ran, s->step_id, s->status);
+				round_record_node(ran, s->node_id, &s->out);
+				for (int h = 0; h < s->nhops; h++)
+					round_record_node(ran, s->hops[h].node->id, &s->hops[h].out);
 				nodes += 1 + s->nhops;
 				in_line += s->nhops;
 				continue;
@@ -878,13 +810,16 @@ static int run_locked(runner_t *r, step_t *steps, int n, cJSON *ran, cJSON *clai
 	return nodes;
 }
 
-/* The round's second statement: records what ran locked, claims the rest. NULL when it failed. */
-static PGresult *settle(runner_t *r, cJSON *ran, cJSON *claim)
+/*
+ * The round's second statement: records what ran locked, claims the rest.
+ * A round that ran nothing locked settles the way sql/017 does. NULL when
+ * it failed.
+ */
+static PGresult *settle(runner_t *r, round_record_t *ran, cJSON *claim)
 {
 	char worker[24], lease[16];
-	char *ran_text = json_print(ran);
 	char *ids = json_print(claim);
-	const char *params[4] = { worker, lease, ran_text, ids };
+	const char *params[2 + RR_ARRAYS + 1] = { worker, lease };
 	PGresult *res;
 
 	/* A JSON array of id strings becomes a bigint[] literal: ["1","2"] -> {1,2}. */
@@ -895,8 +830,15 @@ static PGresult *settle(runner_t *r, cJSON *ran, cJSON *claim)
 			*p = ' ';
 	snprintf(worker, sizeof(worker), "%" PRId64, r->worker_id);
 	snprintf(lease, sizeof(lease), "%d", r->cfg->step_lease_s);
-	res = db_run(r->db, "runner_settle", 4, params);
-	free(ran_text);
+	if (round_record_steps(ran) > 0) {
+		round_record_params(ran, params + 2);
+		params[2 + RR_ARRAYS] = ids;
+		res = db_run(r->db, "runner_settle_ran", 2 + RR_ARRAYS + 1, params);
+	} else {
+		params[2] = "[]";
+		params[3] = ids;
+		res = db_run(r->db, "runner_settle", 4, params);
+	}
 	free(ids);
 	return round_result(res);
 }
@@ -968,7 +910,8 @@ int runner_round(runner_t *r, int *claimed)
 {
 	int limit = round_limit(r);
 	PGresult *opened, *taken = NULL;
-	cJSON *ran, *claim;
+	round_record_t *ran;
+	cJSON *claim;
 	step_t *steps;
 	int n, locked = 0, ran_nodes, ran_steps, batch_nodes;
 
@@ -982,15 +925,15 @@ int runner_round(runner_t *r, int *claimed)
 		abort();
 	parse_claim(opened, steps);
 	r->round_started_ms = wftime_monotonic_ms();
-	ran = cJSON_CreateArray();
+	ran = round_record_new();
 	claim = cJSON_CreateArray();
 	for (int i = 0; i < n; i++)
 		locked += steps[i].locked;
 	ran_nodes = run_locked(r, steps, n, ran, claim);
-	ran_steps = cJSON_GetArraySize(ran);
+	ran_steps = round_record_steps(ran);
 	if (locked > 0)
 		taken = settle(r, ran, claim);
-	cJSON_Delete(ran);
+	round_record_free(ran);
 	cJSON_Delete(claim);
 	if ((locked > 0 && taken == NULL) || db_commit(r->db) < 0) {
 		for (int i = 0; i < n; i++)
