@@ -242,14 +242,20 @@ static PGresult *null_result(db_t *db)
 	return PQmakeEmptyPGresult(db->conn, PGRES_FATAL_ERROR);
 }
 
-PGresult *db_run(db_t *db, const char *name, int nparams, const char *const *params)
+PGresult *db_run_formats(db_t *db, const char *name, int nparams, const char *const *params, const int *lengths,
+			 const int *formats)
 {
 	PGresult *res;
 
 	if (db->conn == NULL)
 		return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
-	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	res = PQexecPrepared(db->conn, name, nparams, params, lengths, formats, 0);
 	return res ? res : null_result(db);
+}
+
+PGresult *db_run(db_t *db, const char *name, int nparams, const char *const *params)
+{
+	return db_run_formats(db, name, nparams, params, NULL, NULL);
 }
 
 PGresult *db_query(db_t *db, const char *sql, int nparams, const char *const *params)

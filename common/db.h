@@ -61,6 +61,12 @@ int db_register(db_t *db, const db_statement_t *stmts, int count);
 
 /* Runs a prepared statement with text parameters. Never returns NULL. */
 PGresult *db_run(db_t *db, const char *name, int nparams, const char *const *params);
+/*
+ * db_run with each parameter's length and format (0 text, 1 binary), as
+ * PQexecPrepared takes them; NULL lengths and formats: all text.
+ */
+PGresult *db_run_formats(db_t *db, const char *name, int nparams, const char *const *params, const int *lengths,
+			 const int *formats);
 /* Runs SQL with text parameters (PQexecParams). Never returns NULL. */
 PGresult *db_query(db_t *db, const char *sql, int nparams, const char *const *params);
 /* db_query for commands whose rows are not needed: 0, or -1 after logging. */

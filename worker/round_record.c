@@ -4,92 +4,120 @@
  */
 #include "round_record.h"
 
-#include <stdio.h>
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 
-/* One array's literal as it grows: "{" then elements, closed when sent. */
+/*
+ * The element types of PostgreSQL's binary array format (pg_type.oid): the
+ * server reads each element with its type's receive function, and refuses
+ * an array of another type than the parameter's.
+ */
+enum { OID_INT8 = 20, OID_INT4 = 23, OID_TEXT = 25, OID_JSONB = 3802 };
+static const unsigned int element_types[RR_ARRAYS] = {
+	[RR_STEPS] = OID_INT8, [RR_FROMS] = OID_TEXT, [RR_FIRSTS] = OID_INT4, [RR_LASTS] = OID_INT4,
+	[RR_NODES] = OID_TEXT, [RR_NEXTS] = OID_TEXT, [RR_RESULTS] = OID_JSONB, [RR_LOGS] = OID_JSONB,
+	[RR_MAIL_RECIPIENTS] = OID_TEXT, [RR_MAIL_SUBJECTS] = OID_TEXT, [RR_MAIL_TEMPLATES] = OID_TEXT,
+	[RR_MAIL_STATUSES] = OID_TEXT, [RR_MAIL_MODES] = OID_TEXT, [RR_MAIL_MESSAGE_IDS] = OID_TEXT,
+	[RR_MAIL_ERRORS] = OID_TEXT,
+};
+
+/*
+ * The header of a one-dimensional array: dimensions, whether it has NULLs,
+ * element type, length, lower bound. Each element follows as its length
+ * (-1 for NULL) and its bytes.
+ */
+#define HEADER_SIZE 20
+
+/* One array as it grows: its header's room, then its elements. */
 typedef struct {
-	char *text;
+	char *data;
 	size_t len, cap;
 	int count;
 	bool any;		/* an element that is not NULL */
-} array_text_t;
+	bool nulls;		/* an element that is NULL */
+} array_data_t;
 
 struct round_record {
-	array_text_t arrays[RR_ARRAYS];
+	array_data_t arrays[RR_ARRAYS];
 	int steps, nodes;
 	int step_first;		/* the open step's first node (from 1); 0 when none is open */
 };
 
-static void grow(array_text_t *a, size_t more)
+static void append(array_data_t *a, const void *bytes, size_t n)
 {
-	size_t cap = a->cap ? a->cap : 256;
+	if (a->len + n > a->cap) {
+		size_t cap = a->cap ? a->cap : 512;
 
-	if (a->len + more + 2 <= a->cap)	/* room for the closing brace and NUL too */
-		return;
-	while (a->len + more + 2 > cap)
-		cap *= 2;
-	if ((a->text = realloc(a->text, cap)) == NULL)
-		abort();
-	a->cap = cap;
-}
-
-static void append(array_text_t *a, const char *s, size_t n)
-{
-	grow(a, n);
-	memcpy(a->text + a->len, s, n);
+		while (a->len + n > cap)
+			cap *= 2;
+		if ((a->data = realloc(a->data, cap)) == NULL)
+			abort();
+		a->cap = cap;
+	}
+	memcpy(a->data + a->len, bytes, n);
 	a->len += n;
 }
 
-/* Starts an element: "{" before the first, "," before the others. */
-static void next_element(array_text_t *a)
+static void append_int32(array_data_t *a, int32_t v)
 {
-	append(a, a->count == 0 ? "{" : ",", 1);
+	uint32_t be = htonl((uint32_t)v);
+
+	if (a->len == 0)
+		append(a, (char[HEADER_SIZE]){ 0 }, HEADER_SIZE);
+	append(a, &be, sizeof(be));
+}
+
+static void add_null(array_data_t *a)
+{
+	append_int32(a, -1);
 	a->count++;
+	a->nulls = true;
 }
 
-static void add_null(array_text_t *a)
+/* An element of len bytes, after an optional prefix byte (jsonb's version). */
+static void add_bytes(array_data_t *a, const char *prefix, const char *s, size_t len)
 {
-	next_element(a);
-	append(a, "NULL", 4);
+	append_int32(a, (int32_t)(len + (prefix ? 1 : 0)));
+	if (prefix)
+		append(a, prefix, 1);
+	append(a, s, len);
+	a->count++;
+	a->any = true;
 }
 
-/* Quoted, with a backslash before each quote and backslash: any text reads back as itself. */
-static void add_text(array_text_t *a, const char *s)
+static void add_text(array_data_t *a, const char *s)
 {
-	if (s == NULL) {
+	if (s == NULL)
 		add_null(a);
-		return;
-	}
-	next_element(a);
-	grow(a, 2 * strlen(s) + 2);
-	a->text[a->len++] = '"';
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			a->text[a->len++] = '\\';
-		a->text[a->len++] = *s;
-	}
-	a->text[a->len++] = '"';
-	a->any = true;
+	else
+		add_bytes(a, NULL, s, strlen(s));
 }
 
-static void add_int(array_text_t *a, int v)
+static void add_int4(array_data_t *a, int v)
 {
-	char digits[16];
+	uint32_t be = htonl((uint32_t)v);
 
-	next_element(a);
-	append(a, digits, (size_t)snprintf(digits, sizeof(digits), "%d", v));
-	a->any = true;
+	add_bytes(a, NULL, (const char *)&be, sizeof(be));
 }
 
-static void add_json(array_text_t *a, const cJSON *item)
+static void add_int8(array_data_t *a, const char *digits)
+{
+	uint64_t v = (uint64_t)strtoll(digits, NULL, 10);
+	uint32_t be[2] = { htonl((uint32_t)(v >> 32)), htonl((uint32_t)v) };
+
+	add_bytes(a, NULL, (const char *)be, sizeof(be));
+}
+
+/* jsonb's binary form: a version byte, then the JSON text. */
+static void add_json(array_data_t *a, const cJSON *item)
 {
 	char *text = json_print(item);
 
-	add_text(a, text);
+	add_bytes(a, "\1", text, strlen(text));
 	free(text);
 }
 
@@ -107,7 +135,7 @@ void round_record_free(round_record_t *rec)
 	if (rec == NULL)
 		return;
 	for (int i = 0; i < RR_ARRAYS; i++)
-		free(rec->arrays[i].text);
+		free(rec->arrays[i].data);
 	free(rec);
 }
 
@@ -116,15 +144,15 @@ static void close_step(round_record_t *rec)
 {
 	if (rec->step_first == 0)
 		return;
-	add_int(&rec->arrays[RR_FIRSTS], rec->step_first);
-	add_int(&rec->arrays[RR_LASTS], rec->nodes);
+	add_int4(&rec->arrays[RR_FIRSTS], rec->step_first);
+	add_int4(&rec->arrays[RR_LASTS], rec->nodes);
 	rec->step_first = 0;
 }
 
 void round_record_step(round_record_t *rec, const char *step_id, const char *from_status)
 {
 	close_step(rec);
-	add_text(&rec->arrays[RR_STEPS], step_id);
+	add_int8(&rec->arrays[RR_STEPS], step_id);
 	add_text(&rec->arrays[RR_FROMS], from_status);
 	rec->steps++;
 	rec->step_first = rec->nodes + 1;
@@ -215,22 +243,38 @@ int round_record_steps(const round_record_t *rec)
 	return rec->steps;
 }
 
-void round_record_params(round_record_t *rec, const char *params[RR_ARRAYS])
+/* Writes the array's header (from an empty one's when it has no element) in the room kept for it. */
+static void write_header(array_data_t *a, unsigned int element_type)
+{
+	uint32_t header[HEADER_SIZE / 4] = { htonl(1), htonl(a->nulls), htonl(element_type), htonl((uint32_t)a->count),
+					     htonl(1) };
+
+	if (a->count == 0) {
+		/* No dimensions at all: the empty array. */
+		header[0] = 0;
+		if (a->len == 0)
+			append(a, (char[HEADER_SIZE]){ 0 }, HEADER_SIZE);
+		memcpy(a->data, header, 12);
+		a->len = 12;
+		return;
+	}
+	memcpy(a->data, header, HEADER_SIZE);
+}
+
+void round_record_params(round_record_t *rec, const char *params[RR_ARRAYS], int lengths[RR_ARRAYS])
 {
 	close_step(rec);
 	for (int i = 0; i < RR_ARRAYS; i++) {
-		array_text_t *a = &rec->arrays[i];
+		array_data_t *a = &rec->arrays[i];
 		bool always = i <= RR_NEXTS;	/* the steps' arrays, the nodes and their next nodes */
 
 		if (!a->any && !always) {
 			params[i] = NULL;
+			lengths[i] = 0;
 			continue;
 		}
-		if (a->count == 0)
-			append(a, "{", 1);
-		/* Closed in place, past the end the next element would overwrite. */
-		a->text[a->len] = '}';
-		a->text[a->len + 1] = '\0';
-		params[i] = a->text;
+		write_header(a, element_types[i]);
+		params[i] = a->data;
+		lengths[i] = (int)a->len;
 	}
 }

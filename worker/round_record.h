@@ -1,8 +1,10 @@
 /*
  * round_record.h - the record of the steps a round ran while they were
- * locked, as the arrays wf_worker_settle_ran takes (sql/035): text
- * literals of PostgreSQL arrays, four with an element a step and the rest
- * with an element a node (each step's own node, then those it ran in line).
+ * locked, as the arrays wf_worker_settle_ran takes (sql/035), in
+ * PostgreSQL's binary array format: four with an element a step and the
+ * rest with an element a node (each step's own node, then those it ran in
+ * line). Read by the server with a length a value, where the text form of
+ * an array is scanned character by character, twice.
  *
  * A node's email log goes in columns of its own and its result, when it is
  * just the email's recipient, subject and message id, is left for the
@@ -37,10 +39,11 @@ void round_record_node(round_record_t *rec, const char *node_id, const exec_outc
 int round_record_steps(const round_record_t *rec);
 
 /*
- * The arrays as statement parameters: NULL for one whose elements are all
- * NULL (the nodes and their next nodes are always sent). Valid until the
- * record changes or is freed.
+ * The arrays as binary statement parameters (format 1), with their
+ * lengths: NULL for one whose elements are all NULL (the steps' arrays,
+ * the nodes and their next nodes are always sent). Valid until the record
+ * changes or is freed.
  */
-void round_record_params(round_record_t *rec, const char *params[RR_ARRAYS]);
+void round_record_params(round_record_t *rec, const char *params[RR_ARRAYS], int lengths[RR_ARRAYS]);
 
 #endif

@@ -820,6 +820,7 @@ static PGresult *settle(runner_t *r, round_record_t *ran, cJSON *claim)
 	char worker[24], lease[16];
 	char *ids = json_print(claim);
 	const char *params[2 + RR_ARRAYS + 1] = { worker, lease };
+	int lengths[2 + RR_ARRAYS + 1] = { 0 }, formats[2 + RR_ARRAYS + 1] = { 0 };
 	PGresult *res;
 
 	/* A JSON array of id strings becomes a bigint[] literal: ["1","2"] -> {1,2}. */
@@ -831,9 +832,11 @@ static PGresult *settle(runner_t *r, round_record_t *ran, cJSON *claim)
 	snprintf(worker, sizeof(worker), "%" PRId64, r->worker_id);
 	snprintf(lease, sizeof(lease), "%d", r->cfg->step_lease_s);
 	if (round_record_steps(ran) > 0) {
-		round_record_params(ran, params + 2);
+		round_record_params(ran, params + 2, lengths + 2);
+		for (int i = 2; i < 2 + RR_ARRAYS; i++)
+			formats[i] = 1;
 		params[2 + RR_ARRAYS] = ids;
-		res = db_run(r->db, "runner_settle_ran", 2 + RR_ARRAYS + 1, params);
+		res = db_run_formats(r->db, "runner_settle_ran", 2 + RR_ARRAYS + 1, params, lengths, formats);
 	} else {
 		params[2] = "[]";
 		params[3] = ids;
