@@ -4,7 +4,8 @@
  * A round is one transaction: it records the outcomes of the previous
  * batch and locks the due steps (wf_worker_round_open), runs the quick ones
  * among them while they are locked, records those and claims the rest
- * (wf_worker_settle, sql/017), and commits. So a batch costs one commit,
+ * (wf_worker_settle_ran, sql/035: the record in arrays, round_record.c),
+ * and commits. So a batch costs one commit,
  * and a quick step (a condition, a no-op, a mock send) is never claimed at
  * all. The claimed steps are executed one by one after the commit. A step
  * whose executor talks to the outside world is committed on its own right
