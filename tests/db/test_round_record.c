@@ -102,6 +102,25 @@ static void outcome(exec_outcome_t *out, const char *next, const char *result, c
 	out->logs = logs ? cJSON_Parse(logs) : NULL;
 }
 
+/* Records a step that ran nodes a, b and c with these outcomes. */
+static void record_abc(round_record_t *rec, const char *step_id, const exec_outcome_t out[3])
+{
+	static const char *const nodes[3] = { "a", "b", "c" };
+
+	round_record_step(rec, step_id, "idle");
+	for (int i = 0; i < 3; i++)
+		round_record_node(rec, nodes[i], &out[i]);
+}
+
+/* Lets go of a test's outcomes, record and database. */
+static void done_with(exec_outcome_t out[3], round_record_t *rec, testdb_t *t)
+{
+	for (int i = 0; i < 3; i++)
+		exec_outcome_clear(&out[i]);
+	round_record_free(rec);
+	testdb_free(t);
+}
+
 /* The chain both records below send: a, then b (an email) and c (an SMS) in line. */
 #define MAIL_B "{\"recipient\":\"test-b@example.com\",\"subject\":\"Say \\\"hi\\\", \\\\ {b} NULL\"," \
 	       "\"template\":\"t\",\"status\":\"sent\",\"mode\":\"mock\",\"message_id\":\"m-b\"}"
@@ -129,7 +148,7 @@ START_TEST(a_record_in_arrays_writes_what_the_jsonb_record_writes)
 {
 	testdb_t *t = round_on_three("arrayssame", 2);
 	round_record_t *rec = round_record_new();
-	exec_outcome_t a, b, c;
+	exec_outcome_t out[3];
 	char ran[2048], first[24], second[24];
 	PGresult *res;
 	char seen[2][4096];
@@ -147,13 +166,10 @@ START_TEST(a_record_in_arrays_writes_what_the_jsonb_record_writes)
 	PQclear(testdb_query(t, "SELECT * FROM wf_worker_settle($1::bigint, 60, $2::jsonb, '{}')", 2,
 			     (const char *const[]){ worker, ran }));
 	/* ...and the second's, the same, in arrays. */
-	outcome(&a, "b", "{\"n\":\"a\"}", NULL);
-	outcome(&b, "c", RESULT_B, "[{\"email_log\":" MAIL_B "}]");
-	outcome(&c, NULL, NULL, "[{\"sms_log\":" SMS_C "}]");
-	round_record_step(rec, second, "idle");
-	round_record_node(rec, "a", &a);
-	round_record_node(rec, "b", &b);
-	round_record_node(rec, "c", &c);
+	outcome(&out[0], "b", "{\"n\":\"a\"}", NULL);
+	outcome(&out[1], "c", RESULT_B, "[{\"email_log\":" MAIL_B "}]");
+	outcome(&out[2], NULL, NULL, "[{\"sms_log\":" SMS_C "}]");
+	record_abc(rec, second, out);
 	res = settle_ran(t, rec);
 	ck_assert_int_eq(PQntuples(res), 0);
 	PQclear(res);
@@ -170,11 +186,7 @@ START_TEST(a_record_in_arrays_writes_what_the_jsonb_record_writes)
 			 " | b,1,test-b@example.com,Say \"hi\", \\ {b} NULL,t,t,sent,mock,m-b"
 			 " | c,+15550100,C,sent,mock | completed c");
 	ck_assert_int_eq(testdb_long(t, "SELECT count(*) FROM wf_steps", 0, NULL), 0);
-	exec_outcome_clear(&a);
-	exec_outcome_clear(&b);
-	exec_outcome_clear(&c);
-	round_record_free(rec);
-	testdb_free(t);
+	done_with(out, rec, t);
 }
 END_TEST
 
@@ -187,20 +199,17 @@ START_TEST(results_and_logs_other_than_the_plain_email_are_sent_whole)
 {
 	testdb_t *t = round_on_three("arrayswhole", 1);
 	round_record_t *rec = round_record_new();
-	exec_outcome_t a, b, c;
+	exec_outcome_t out[3];
 	PGresult *res;
 
-	outcome(&a, "b", "{\"to\":\"x@example.com\",\"subject\":\"S\",\"message_id\":\"m-a\",\"queued\":true}",
+	outcome(&out[0], "b", "{\"to\":\"x@example.com\",\"subject\":\"S\",\"message_id\":\"m-a\",\"queued\":true}",
 		"[{\"email_log\":{\"recipient\":\"x@example.com\",\"subject\":\"S\",\"template\":\"t\","
 		"\"status\":\"sent\",\"mode\":\"mock\",\"message_id\":\"m-a\"}}]");
-	outcome(&b, "c", NULL,
+	outcome(&out[1], "c", NULL,
 		"[{\"email_log\":{\"recipient\":\"y@example.com\",\"subject\":\"T\",\"template\":\"t\","
 		"\"status\":\"sent\",\"mode\":\"mock\",\"message_id\":\"m-b\",\"data\":{\"k\":1}}}]");
-	outcome(&c, NULL, "{\"n\":\"c\"}", NULL);
-	round_record_step(rec, step_of(t, 0), "idle");
-	round_record_node(rec, "a", &a);
-	round_record_node(rec, "b", &b);
-	round_record_node(rec, "c", &c);
+	outcome(&out[2], NULL, "{\"n\":\"c\"}", NULL);
+	record_abc(rec, step_of(t, 0), out);
 	/* b's email went whole with its logs: its columns hold a's alone. */
 	ck_assert_str_eq(array_as_read(t, rec, RR_STEPS), testdb_text(t, "SELECT array_agg(id)::text FROM wf_steps", 0, NULL));
 	ck_assert_str_eq(array_as_read(t, rec, RR_FIRSTS), "{1}");
@@ -222,11 +231,7 @@ START_TEST(results_and_logs_other_than_the_plain_email_are_sent_whole)
 	ck_assert_str_eq(testdb_text(t, "SELECT string_agg(node_id || ' ' || recipient || ' ' || coalesce(data::text, '-'),"
 				     " ', ' ORDER BY node_id) FROM email_logs", 0, NULL),
 			 "a x@example.com -, b y@example.com {\"k\": 1}");
-	exec_outcome_clear(&a);
-	exec_outcome_clear(&b);
-	exec_outcome_clear(&c);
-	round_record_free(rec);
-	testdb_free(t);
+	done_with(out, rec, t);
 }
 END_TEST
 
