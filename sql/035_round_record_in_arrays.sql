@@ -6,8 +6,14 @@
 -- steps of three mock emails; docs/performance.md), the jsonb record cost
 -- the round more than any table it writes: parsing it, taking it apart
 -- into the ten arrays the statements below work on, and then the fields of
--- each node and of each email log out of it again, key by key. An array
--- of text is read with a scan for quotes and a copy a value.
+-- each node and of each email log out of it again, key by key. The
+-- worker sends the arrays in PostgreSQL's binary format (a length and the
+-- bytes a value: worker/round_record.c). The round: 426,000 instructions a
+-- step against 513,560 with the arrays sent as text, which cost 43,700 of
+-- them and the binary form less; the rows written are the same.
+--
+-- An array whose elements would all be NULL may be sent as NULL (the
+-- node arrays but p_nodes: p_nexts NULL ends every step).
 --
 -- A node's email log (the one row a send writes) comes in columns of its
 -- own, one element a node (NULL where the node sent none). Its result is

@@ -1,5 +1,5 @@
 /*
- * round_record.c - the record of a round's locked steps as array literals
+ * round_record.c - the record of a round's locked steps as binary arrays
  * (see round_record.h and sql/035_round_record_in_arrays.sql).
  */
 #include "round_record.h"
@@ -62,30 +62,30 @@ static void append(array_data_t *a, const void *bytes, size_t n)
 	a->len += n;
 }
 
-static void append_int32(array_data_t *a, int32_t v)
+/* Starts an element with its length; the first one keeps room for the header, written when sent. */
+static void start_element(array_data_t *a, int32_t len)
 {
-	uint32_t be = htonl((uint32_t)v);
+	uint32_t be = htonl((uint32_t)len);
 
 	if (a->len == 0)
 		append(a, (char[HEADER_SIZE]){ 0 }, HEADER_SIZE);
 	append(a, &be, sizeof(be));
+	a->count++;
 }
 
 static void add_null(array_data_t *a)
 {
-	append_int32(a, -1);
-	a->count++;
+	start_element(a, -1);
 	a->nulls = true;
 }
 
-/* An element of len bytes, after an optional prefix byte (jsonb's version). */
+/* An element of len bytes, after an optional prefix byte. */
 static void add_bytes(array_data_t *a, const char *prefix, const char *s, size_t len)
 {
-	append_int32(a, (int32_t)(len + (prefix ? 1 : 0)));
+	start_element(a, (int32_t)(len + (prefix ? 1 : 0)));
 	if (prefix)
 		append(a, prefix, 1);
 	append(a, s, len);
-	a->count++;
 	a->any = true;
 }
 
@@ -112,12 +112,13 @@ static void add_int8(array_data_t *a, const char *digits)
 	add_bytes(a, NULL, (const char *)be, sizeof(be));
 }
 
-/* jsonb's binary form: a version byte, then the JSON text. */
+/* jsonb's binary form: its format's version (1), then the JSON text. */
 static void add_json(array_data_t *a, const cJSON *item)
 {
+	static const char jsonb_version = 1;
 	char *text = json_print(item);
 
-	add_bytes(a, "\1", text, strlen(text));
+	add_bytes(a, &jsonb_version, text, strlen(text));
 	free(text);
 }
 
