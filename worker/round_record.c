@@ -201,18 +201,18 @@ static const cJSON *lone_email(const cJSON *logs, const char *values[MAIL_FIELDS
 	return NULL;
 }
 
-static bool same_string(const cJSON *item, const char *s)
+static bool same_text(const char *a, const char *b)
 {
-	return cJSON_IsString(item) && s != NULL && strcmp(item->valuestring, s) == 0;
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
 /* Is the result just the email's recipient, subject and message id, which the database builds? */
 static bool result_is_the_emails(const cJSON *result, const char *values[MAIL_FIELDS])
 {
 	return cJSON_IsObject(result) && cJSON_GetArraySize(result) == 3 &&
-	       same_string(cJSON_GetObjectItemCaseSensitive(result, "to"), values[MAIL_RECIPIENT]) &&
-	       same_string(cJSON_GetObjectItemCaseSensitive(result, "subject"), values[MAIL_SUBJECT]) &&
-	       same_string(cJSON_GetObjectItemCaseSensitive(result, "message_id"), values[MAIL_MESSAGE_ID]);
+	       same_text(json_string(result, "to"), values[MAIL_RECIPIENT]) &&
+	       same_text(json_string(result, "subject"), values[MAIL_SUBJECT]) &&
+	       same_text(json_string(result, "message_id"), values[MAIL_MESSAGE_ID]);
 }
 
 void round_record_node(round_record_t *rec, const char *node_id, const exec_outcome_t *out)
@@ -220,16 +220,15 @@ void round_record_node(round_record_t *rec, const char *node_id, const exec_outc
 	const char *values[MAIL_FIELDS];
 	const cJSON *mail = lone_email(out->logs, values);
 	static const cJSON json_null = { .type = cJSON_NULL };
+	/* Beside an email, NULL says the result is the email's, so one without any is sent as JSON null. */
+	const cJSON *result = out->result ? out->result : mail ? &json_null : NULL;
 
 	add_text(&rec->arrays[RR_NODES], node_id);
 	add_text(&rec->arrays[RR_NEXTS], out->next_node);
-	/* NULL beside an email: its result is the email's; JSON null: it has none. */
-	if (mail != NULL && result_is_the_emails(out->result, values))
+	if (result == NULL || (mail != NULL && result_is_the_emails(result, values)))
 		add_null(&rec->arrays[RR_RESULTS]);
-	else if (out->result != NULL || mail != NULL)
-		add_json(&rec->arrays[RR_RESULTS], out->result ? out->result : &json_null);
 	else
-		add_null(&rec->arrays[RR_RESULTS]);
+		add_json(&rec->arrays[RR_RESULTS], result);
 	if (mail == NULL && cJSON_GetArraySize(out->logs) > 0)
 		add_json(&rec->arrays[RR_LOGS], out->logs);
 	else
